@@ -1,0 +1,10 @@
+"""The /api/v1/ router."""
+
+from rest_framework.routers import DefaultRouter
+
+from core.api import MemberStateViewSet
+from reporting.api import MeetingViewSet
+
+router = DefaultRouter()
+router.register("states", MemberStateViewSet, basename="state")
+router.register("meetings", MeetingViewSet, basename="meeting")

@@ -1,0 +1,17 @@
+"""Celery application. With no broker configured, tasks run in-process (eager)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("poa")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# A static schedule: the tasks themselves read meetings and cycles from the database,
+# so no database scheduler is needed.
+app.conf.beat_schedule = {
+    "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 300.0},
+}

@@ -1,0 +1,71 @@
+"""API error mapping and the States endpoint."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core import audit
+from core.errors import WorkflowError
+from core.i18n import region_name
+from core.models import MemberState
+from core.selectors import states_queryset
+
+
+def exception_handler(exc, context):
+    """WorkflowError → 409; Django's PermissionDenied → 403; denials are audited."""
+    if isinstance(exc, WorkflowError):
+        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    if isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated):
+        request = context.get("request")
+        if request is not None:
+            audit.record_denial(request, reason=type(exc).__name__)
+    return drf_exception_handler(exc, context)
+
+
+class MemberStateSerializer(serializers.ModelSerializer):
+    region_name = serializers.SerializerMethodField()
+    subregion_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MemberState
+        fields = [
+            "iso2",
+            "iso3",
+            "m49",
+            "name",
+            "names",
+            "status",
+            "region",
+            "region_name",
+            "subregion",
+            "intermediate_region",
+            "subregion_name",
+            "regional_group",
+            "takes_part_in",
+            "admitted_on",
+        ]
+
+    def get_region_name(self, obj: MemberState) -> str:
+        return region_name(obj.region)
+
+    def get_subregion_name(self, obj: MemberState) -> str:
+        return obj.subregion_name
+
+
+class MemberStateViewSet(viewsets.ReadOnlyModelViewSet):
+    """The 193 Member States and 2 observer States, with names in the six languages."""
+
+    serializer_class = MemberStateSerializer
+    permission_classes = [AllowAny]
+    pagination_class = None
+    lookup_field = "iso3"
+    filterset_fields = ["regional_group", "region", "subregion", "status"]
+
+    def get_queryset(self):
+        return states_queryset()

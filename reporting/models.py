@@ -1,0 +1,167 @@
+"""Meetings, reporting cycles and national reports."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from core.models import MemberState
+
+
+class Meeting(models.Model):
+    """A meeting of States on the PoA/ITI: Biennial Meeting, Review Conference, PrepCom…"""
+
+    class Kind(models.TextChoices):
+        CONFERENCE = "conference", _("United Nations Conference")
+        BMS = "bms", _("Biennial Meeting of States")
+        REVCON = "revcon", _("Review Conference")
+        PREPCOM = "prepcom", _("Preparatory Committee")
+        MGE = "mge", _("Meeting of Governmental Experts")
+        REGIONAL = "regional", _("Regional meeting")
+
+    SHORT_PREFIX = {
+        Kind.BMS: "BMS",
+        Kind.REVCON: "RevCon",
+        Kind.MGE: "MGE",
+        Kind.PREPCOM: "PrepCom",
+    }
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    number = models.PositiveSmallIntegerField(_("number"), null=True, blank=True)
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("Leave empty to use the kind and number."),
+    )
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    venue = models.CharField(_("venue"), max_length=200, default="New York")
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        ordering = ["-start_date"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.CheckConstraint(
+                name="meeting_dates_ordered", condition=Q(end_date__gte=models.F("start_date"))
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "number"],
+                name="meeting_kind_number_unique",
+                condition=Q(number__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def short_name(self) -> str:
+        prefix = self.SHORT_PREFIX.get(self.kind)
+        if prefix and self.number:
+            return f"{prefix}{self.number}"
+        return self.title or self.get_kind_display()
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        if self.number:
+            return _("%(kind)s (%(short)s)") % {
+                "kind": self.get_kind_display(),
+                "short": self.short_name,
+            }
+        return str(self.get_kind_display())
+
+
+class CycleQuerySet(models.QuerySet):
+    def open_on(self, day: datetime.date | None = None) -> CycleQuerySet:
+        day = day or timezone.localdate()
+        return self.filter(opens_on__lte=day, closes_on__gte=day)
+
+
+class Cycle(models.Model):
+    """A reporting round ahead of one meeting: reports may be filed from `opens_on`;
+    `deadline` decides what is on time; after `closes_on` new reports are no longer taken."""
+
+    meeting = models.OneToOneField(Meeting, on_delete=models.PROTECT, related_name="cycle")
+    opens_on = models.DateField(_("opens on"))
+    deadline = models.DateField(_("deadline"))
+    closes_on = models.DateField(
+        _("closes on"), help_text=_("Late reports are accepted until this day.")
+    )
+
+    objects = CycleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-deadline"]
+        verbose_name = _("reporting cycle")
+        verbose_name_plural = _("reporting cycles")
+        constraints = [
+            models.CheckConstraint(
+                name="cycle_dates_ordered",
+                condition=Q(deadline__gte=models.F("opens_on"))
+                & Q(closes_on__gte=models.F("deadline")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("Reporting cycle for %(meeting)s") % {"meeting": self.meeting.short_name})
+
+    def is_open(self, day: datetime.date | None = None) -> bool:
+        day = day or timezone.localdate()
+        return self.opens_on <= day <= self.closes_on
+
+
+class ReportQuerySet(models.QuerySet):
+    def submitted(self) -> ReportQuerySet:
+        return self.filter(status=Report.Status.SUBMITTED)
+
+    def published(self) -> ReportQuerySet:
+        return self.filter(status=Report.Status.PUBLISHED)
+
+
+class Report(models.Model):
+    """One State's national report for one reporting cycle."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("report status", "Draft")
+        SUBMITTED = "submitted", pgettext_lazy("report status", "Submitted")
+        RETURNED = "returned", pgettext_lazy("report status", "Returned for clarification")
+        PUBLISHED = "published", pgettext_lazy("report status", "Published")
+
+    state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="reports")
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="reports")
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    language = models.CharField(_("report language"), max_length=10, choices=settings.LANGUAGES)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-cycle__deadline", "state__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "cycle"], name="one_report_per_state_cycle"),
+        ]
+
+    def __str__(self) -> str:
+        return str(
+            _("National report of %(state)s for %(meeting)s")
+            % {
+                "state": self.state,
+                "meeting": self.cycle.meeting.short_name,
+            }
+        )
