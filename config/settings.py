@@ -6,6 +6,7 @@ ImproperlyConfigured naming the variable.
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -50,7 +51,8 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("TESTING", False)
+# pytest imports the settings before any conftest runs, so it is recognised here.
+TESTING = env_bool("TESTING", "pytest" in sys.modules)
 
 DATA_DIR = Path(env_str("DATA_DIR") or BASE_DIR / "var")
 
@@ -65,7 +67,9 @@ if not SECRET_KEY:
 elif not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long when DEBUG is off.")
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG or TESTING else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if TESTING:
+    ALLOWED_HOSTS += ["testserver", "localhost", "127.0.0.1"]
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the host names served when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -164,7 +168,10 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "poa"),
         }
     }
+elif TESTING:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 else:
+    # The embedded default: `manage.py createcachetable` creates the table.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
@@ -221,20 +228,32 @@ MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "PoA national reporting")
 INVITATION_LIFETIME_DAYS = env_int("INVITATION_LIFETIME_DAYS", 14)
 
 # --- E-mail ---------------------------------------------------------------------------------
-EMAIL_BACKEND = env_str(
+_email_use_tls = env_bool("EMAIL_USE_TLS", False)
+_email_use_ssl = env_bool("EMAIL_USE_SSL", False)
+if _email_use_tls and _email_use_ssl:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+_email_backend = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
-EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-if EMAIL_USE_TLS and EMAIL_USE_SSL:
-    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true.")
+MAILERS = {
+    "default": {
+        "BACKEND": _email_backend,
+        "OPTIONS": {
+            "host": env_str("EMAIL_HOST", "localhost"),
+            "port": env_int("EMAIL_PORT", 25),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": _email_use_tls,
+            "use_ssl": _email_use_ssl,
+            "timeout": env_int("EMAIL_TIMEOUT", 20),
+        }
+        if _email_backend.endswith("smtp.EmailBackend")
+        else {},
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PoA national reporting <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -194,7 +194,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         except WorkflowError as exc:
             form.add_error(None, exc.message)
         else:
-            login(request, new_user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, new_user, backend="allauth.account.auth_backends.AuthenticationBackend")
             messages.success(request, _("Welcome. Your account is ready."))
             return redirect("core:dashboard")
     return render(request, "core/invitation_accept.html", {"invitation": invitation, "form": form})

@@ -1,0 +1,57 @@
+"""Six languages, Arabic right to left."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_switch_to_arabic_gives_rtl_page(anonymous):
+    response = anonymous.post(reverse("set_language"), {"language": "ar", "next": "/states/"})
+    assert response.status_code == 302
+    page = anonymous.get("/states/").content.decode()
+    assert '<html lang="ar" dir="rtl">' in page
+    assert "فرنسا" in page  # France, in Arabic
+
+
+@pytest.mark.parametrize(
+    ("code", "france"),
+    [
+        ("fr", "France"),
+        ("es", "Francia"),
+        ("ru", "Франция"),
+        ("zh-hans", "法国"),
+        ("en", "France"),
+    ],
+)
+def test_left_to_right_languages(anonymous, code, france):
+    anonymous.post(reverse("set_language"), {"language": code, "next": "/"})
+    page = anonymous.get("/states/").content.decode()
+    assert f'<html lang="{code}" dir="ltr">' in page
+    assert france in page
+
+
+def test_language_switcher_offers_the_six_languages(anonymous):
+    page = anonymous.get("/").content.decode()
+    for code in ("en", "fr", "es", "ar", "ru", "zh-hans"):
+        assert f'value="{code}"' in page
+
+
+def test_shell_has_skip_link_and_landmarks(anonymous):
+    page = anonymous.get("/").content.decode()
+    assert 'href="#main"' in page
+    assert '<main id="main"' in page
+    assert "<nav" in page and "<header" in page and "<footer" in page
+
+
+EXTERNAL_ASSET = re.compile(
+    r"<(script|img)[^>]+src=\"(https?:)?//|<link[^>]+href=\"(https?:)?//", re.IGNORECASE
+)
+
+
+@pytest.mark.parametrize("url", ["/", "/states/", "/meetings/", "/accounts/login/", "/api/docs/"])
+def test_no_asset_comes_from_another_host(anonymous, url):
+    page = anonymous.get(url).content.decode()
+    assert not EXTERNAL_ASSET.search(page)
