@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core import permissions
 from core.models import MemberState, Organisation, Role, User
@@ -16,7 +17,7 @@ class InvitationForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address"))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
     state = forms.ModelChoiceField(
-        label=_("State"), queryset=MemberState.objects.all(), required=False
+        label=pgettext_lazy("country", "State"), queryset=MemberState.objects.all(), required=False
     )
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
@@ -121,7 +122,7 @@ class AuditFilterForm(forms.Form):
     action = forms.CharField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("User"), required=False)
     state = forms.ModelChoiceField(
-        label=_("State"), queryset=MemberState.objects.all(), required=False
+        label=pgettext_lazy("country", "State"), queryset=MemberState.objects.all(), required=False
     )
     since = forms.DateField(
         label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})

@@ -26,10 +26,10 @@ class Meeting(models.Model):
         REGIONAL = "regional", _("Regional meeting")
 
     SHORT_PREFIX = {
-        Kind.BMS: "BMS",
-        Kind.REVCON: "RevCon",
-        Kind.MGE: "MGE",
-        Kind.PREPCOM: "PrepCom",
+        Kind.BMS: pgettext_lazy("meeting abbreviation", "BMS"),
+        Kind.REVCON: pgettext_lazy("meeting abbreviation", "RevCon"),
+        Kind.MGE: pgettext_lazy("meeting abbreviation", "MGE"),
+        Kind.PREPCOM: pgettext_lazy("meeting abbreviation", "PrepCom"),
     }
 
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)

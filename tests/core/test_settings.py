@@ -98,7 +98,10 @@ def test_check_deploy_passes_with_production_values(tmp_path):
 
 def test_every_variable_is_documented_in_env_example():
     read = set(re.findall(r'env_(?:str|bool|int|list)\("([A-Z_0-9]+)"', SETTINGS.read_text()))
-    documented = set(re.findall(r"^([A-Z_0-9]+)=", (SETTINGS.parents[1] / ".env.example")
-                                .read_text(), re.MULTILINE))
+    documented = set(
+        re.findall(
+            r"^([A-Z_0-9]+)=", (SETTINGS.parents[1] / ".env.example").read_text(), re.MULTILINE
+        )
+    )
     assert read, "no variable found: the pattern is out of date"
     assert read <= documented, read - documented
