@@ -69,6 +69,8 @@ def states_list(request: HttpRequest) -> HttpResponse:
     group = request.GET.get("group", "")
     if group in MemberState.RegionalGroup.values:
         states = states.filter(regional_group=group)
+    # Alphabetical in the reader's language, not in English.
+    states = sorted(states, key=lambda state: state.localized_name().casefold())
     return render(
         request,
         "core/states.html",

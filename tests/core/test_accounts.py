@@ -144,3 +144,11 @@ def test_demo_accounts_skip_mfa_only_when_debug_is_on(client_for, settings):
     assert client_for(user).get(reverse("core:dashboard")).status_code == 200
     settings.DEBUG = False
     assert client_for(user).get(reverse("core:dashboard")).status_code == 302
+
+
+def test_password_reset_sends_a_link_by_email(anonymous, editor, mailoutbox):
+    response = anonymous.post("/accounts/password/reset/", {"email": editor.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == [editor.email]
+    assert "/accounts/password/reset/key/" in mailoutbox[0].body

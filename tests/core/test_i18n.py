@@ -14,6 +14,7 @@ def test_switch_to_arabic_gives_rtl_page(anonymous):
     page = anonymous.get("/states/").content.decode()
     assert '<html lang="ar" dir="rtl">' in page
     assert "فرنسا" in page  # France, in Arabic
+    assert "الانتقال إلى المحتوى الرئيسي" in page  # the interface itself: "Skip to main content"
 
 
 @pytest.mark.parametrize(
@@ -55,3 +56,10 @@ EXTERNAL_ASSET = re.compile(
 def test_no_asset_comes_from_another_host(anonymous, url):
     page = anonymous.get(url).content.decode()
     assert not EXTERNAL_ASSET.search(page)
+
+
+def test_states_are_listed_alphabetically_in_the_readers_language(anonymous):
+    anonymous.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    names = [s.localized_name("fr") for s in anonymous.get("/states/").context["states"]]
+    assert names == sorted(names, key=str.casefold)
+    assert names.index("Allemagne") < names.index("Zimbabwe")

@@ -88,3 +88,15 @@ def test_schema_and_docs_are_served_locally(anonymous):
     docs = anonymous.get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower() and "https://" not in docs
+
+
+def test_anonymous_api_clients_are_throttled(anonymous, settings):
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import AnonRateThrottle
+
+    AnonRateThrottle.THROTTLE_RATES = {**api_settings.DEFAULT_THROTTLE_RATES, "anon": "3/min"}
+    try:
+        codes = [anonymous.get("/api/v1/meetings/").status_code for _ in range(4)]
+    finally:
+        AnonRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    assert codes == [200, 200, 200, 429]
