@@ -1,17 +1,14 @@
-"""Meetings, reporting cycles and national reports."""
+"""Meetings and the reporting cycles ahead of them."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-
-from core.models import MemberState
 
 
 class Meeting(models.Model):
@@ -98,6 +95,15 @@ class Cycle(models.Model):
     closes_on = models.DateField(
         _("closes on"), help_text=_("Late reports are accepted until this day.")
     )
+    questionnaire = models.ForeignKey(
+        "reporting.QuestionnaireVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cycles",
+        verbose_name=_("questionnaire version"),
+        help_text=_("The published questionnaire that reports in this cycle use."),
+    )
 
     objects = CycleQuerySet.as_manager()
 
@@ -119,49 +125,3 @@ class Cycle(models.Model):
     def is_open(self, day: datetime.date | None = None) -> bool:
         day = day or timezone.localdate()
         return self.opens_on <= day <= self.closes_on
-
-
-class ReportQuerySet(models.QuerySet):
-    def submitted(self) -> ReportQuerySet:
-        return self.filter(status=Report.Status.SUBMITTED)
-
-    def published(self) -> ReportQuerySet:
-        return self.filter(status=Report.Status.PUBLISHED)
-
-
-class Report(models.Model):
-    """One State's national report for one reporting cycle."""
-
-    class Status(models.TextChoices):
-        DRAFT = "draft", pgettext_lazy("report status", "Draft")
-        SUBMITTED = "submitted", pgettext_lazy("report status", "Submitted")
-        RETURNED = "returned", pgettext_lazy("report status", "Returned for clarification")
-        PUBLISHED = "published", pgettext_lazy("report status", "Published")
-
-    state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="reports")
-    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="reports")
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, db_index=True
-    )
-    language = models.CharField(_("report language"), max_length=10, choices=settings.LANGUAGES)
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-
-    objects = ReportQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-cycle__deadline", "state__name"]
-        constraints = [
-            models.UniqueConstraint(fields=["state", "cycle"], name="one_report_per_state_cycle"),
-        ]
-
-    def __str__(self) -> str:
-        return str(
-            _("National report of %(state)s for %(meeting)s")
-            % {
-                "state": self.state,
-                "meeting": self.cycle.meeting.short_name,
-            }
-        )
