@@ -3,8 +3,10 @@
 from rest_framework.routers import DefaultRouter
 
 from core.api import MemberStateViewSet
-from reporting.api import MeetingViewSet
+from reporting.api import MeetingViewSet, QuestionnaireViewSet, ReportViewSet
 
 router = DefaultRouter()
 router.register("states", MemberStateViewSet, basename="state")
 router.register("meetings", MeetingViewSet, basename="meeting")
+router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
+router.register("reports", ReportViewSet, basename="report")

@@ -226,6 +226,11 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PoA-ISS] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "PoA national reporting")
 INVITATION_LIFETIME_DAYS = env_int("INVITATION_LIFETIME_DAYS", 14)
+# Submitting a report needs a second-factor confirmation younger than this.
+MFA_RECENT_MINUTES = env_int("MFA_RECENT_MINUTES", 30)
+# Largest file accepted as an answer to a file question (a question may set a lower limit).
+ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------
 _email_use_tls = env_bool("EMAIL_USE_TLS", False)
@@ -339,7 +344,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"RegionalGroupEnum": "core.models.MemberState.RegionalGroup"},
+    "ENUM_NAME_OVERRIDES": {
+        "RegionalGroupEnum": "core.models.MemberState.RegionalGroup",
+        "StateStatusEnum": "core.models.MemberState.Status",
+        "ReportStatusEnum": "reporting.models.Report.Status",
+        "LanguageEnum": "config.settings.LANGUAGES",
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
@@ -383,5 +393,7 @@ LOGGING = {
         "django.security": {"level": "INFO"},
         # Denials are written to the audit and security logs; no traceback per 403/404.
         "django.request": {"level": "ERROR"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

@@ -14,11 +14,30 @@ from core.i18n import region_name
 from core.models import MemberState
 from core.selectors import states_queryset
 
+#: WorkflowError codes that are not conflicts with the report's state.
+FORBIDDEN_CODES = {"forbidden", "mfa_required"}
+
+
+def workflow_error_body(exc: WorkflowError) -> tuple[dict, int]:
+    """The JSON body and status for a WorkflowError: 400 for invalid values (with `errors`
+    by key), 403 for a refusal, otherwise 409 (with `conflicts`, `missing` when known)."""
+    body = {"detail": exc.message, "code": exc.code}
+    for extra in ("errors", "conflicts", "missing"):
+        if hasattr(exc, extra):
+            body[extra] = getattr(exc, extra)
+    if exc.code == "invalid":
+        return body, status.HTTP_400_BAD_REQUEST
+    if exc.code in FORBIDDEN_CODES:
+        return body, status.HTTP_403_FORBIDDEN
+    return body, status.HTTP_409_CONFLICT
+
 
 def exception_handler(exc, context):
-    """WorkflowError → 409; Django's PermissionDenied → 403; denials are audited."""
+    """WorkflowError → 400/403/409 (see workflow_error_body); Django's PermissionDenied →
+    403; denials are audited."""
     if isinstance(exc, WorkflowError):
-        return Response({"detail": exc.message, "code": exc.code}, status=status.HTTP_409_CONFLICT)
+        body, code = workflow_error_body(exc)
+        return Response(body, status=code)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated):

@@ -1,5 +1,7 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from reporting.models import Meeting
 
@@ -35,4 +37,40 @@ class MeetingForm(forms.Form):
         required=False,
         help_text=_("Leave empty to close on the deadline."),
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class ReportCreateForm(forms.Form):
+    """Start a report: the State (when the person serves several), the cycle, the language."""
+
+    state = forms.ModelChoiceField(label=pgettext_lazy("country", "State"), queryset=None)
+    cycle = forms.ModelChoiceField(label=_("Reporting cycle"), queryset=None)
+    language = forms.ChoiceField(label=_("Language of the report"), choices=settings.LANGUAGES)
+    prefill = forms.BooleanField(
+        label=_("Start from the answers of our previous report"),
+        required=False,
+        initial=True,
+        help_text=_("Answers are copied by question; check each one before submitting."),
+    )
+
+    def __init__(self, *args, states, cycles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].queryset = states
+        self.fields["cycle"].queryset = cycles
+        if states.count() == 1:
+            self.fields["state"].initial = states.first()
+            self.fields["state"].widget = forms.HiddenInput()
+
+
+class SubmitForm(forms.Form):
+    visibility = forms.ChoiceField(
+        label=_("Who may read the report once UNODA publishes it?"),
+        choices=[
+            ("public", _("Everyone (public)")),
+            ("restricted", _("Government officials of Member States and UNODA only")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    confirm = forms.BooleanField(
+        label=_("I confirm that this report has been cleared for submission by my Government."),
     )

@@ -1,8 +1,51 @@
-"""Permission functions for meetings and cycles."""
+"""Who may read and change meetings and national reports."""
 
-from core.permissions import AnyUser, is_administrator
+from __future__ import annotations
+
+from core.models import MemberState, Role
+from core.permissions import AnyUser, is_administrator, is_unoda_staff, states_for
+from reporting.models import Report
+
+#: Roles that work on their State's drafts.
+DRAFTING_ROLES = (Role.STATE_EDITOR, Role.STATE_APPROVER, Role.ASSISTANT)
 
 
 def can_manage_meetings(user: AnyUser) -> bool:
     """UNODA administrators create meetings and open the next reporting cycle."""
     return is_administrator(user)
+
+
+def can_manage_questionnaires(user: AnyUser) -> bool:
+    return is_administrator(user)
+
+
+def is_government_official(user: AnyUser) -> bool:
+    """An editor or approver of any State: may read restricted published reports."""
+    return bool(states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER))
+
+
+def can_view_report(user: AnyUser, report: Report) -> bool:
+    """UNODA sees every report; a State's officials and delegated assistants see their own
+    State's reports in any status; published reports are public, or restricted to
+    government officials and UNODA."""
+    if is_unoda_staff(user) or report.state in states_for(user, *DRAFTING_ROLES):
+        return True
+    if report.status != Report.Status.PUBLISHED:
+        return False
+    return report.visibility == Report.Visibility.PUBLIC or is_government_official(user)
+
+
+def can_create_report(user: AnyUser, state: MemberState) -> bool:
+    """A State's editors and approver start its report."""
+    return state in states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER)
+
+
+def can_edit_report(user: AnyUser, report: Report) -> bool:
+    """The State's editors, approver and live delegated assistants, while the report is
+    in an editable status."""
+    return report.is_editable and report.state in states_for(user, *DRAFTING_ROLES)
+
+
+def can_submit_report(user: AnyUser, report: Report) -> bool:
+    """Only the State's approver (the designated point of contact or mission) submits."""
+    return report.state in states_for(user, Role.STATE_APPROVER)

@@ -1,12 +1,15 @@
-"""Reads of meetings, cycles and reports, scoped to who asks."""
+"""Reads of meetings, cycles, questionnaires and reports, scoped to who asks."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 from django.db.models import Q, QuerySet
 
 from core import permissions
-from core.models import Role, User
-from reporting.models import Cycle, Meeting, Report
+from core.models import User
+from reporting.models import Cycle, Meeting, Question, QuestionnaireVersion, Report, Section
+from reporting.permissions import DRAFTING_ROLES, is_government_official
 
 
 def meetings_queryset() -> QuerySet[Meeting]:
@@ -18,14 +21,23 @@ def open_cycles() -> QuerySet[Cycle]:
     return Cycle.objects.open_on().select_related("meeting").order_by("deadline")
 
 
+def published_questionnaires() -> QuerySet[QuestionnaireVersion]:
+    """Questionnaire content is public once published."""
+    return QuestionnaireVersion.objects.filter(status=QuestionnaireVersion.Status.PUBLISHED)
+
+
 def reports_visible_to(user: User) -> QuerySet[Report]:
     """UNODA staff see every report; a State's officials and delegated assistants see their
-    State's reports in any status; everyone sees published reports."""
+    State's reports in any status; everyone sees public published reports, and government
+    officials also restricted ones."""
     qs = Report.objects.select_related("state", "cycle__meeting")
     if permissions.is_unoda_staff(user):
         return qs
-    states = permissions.states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER, Role.ASSISTANT)
-    return qs.filter(Q(status=Report.Status.PUBLISHED) | Q(state__in=states))
+    published = Q(status=Report.Status.PUBLISHED)
+    if not is_government_official(user):
+        published &= Q(visibility=Report.Visibility.PUBLIC)
+    own = Q(state__in=permissions.states_for(user, *DRAFTING_ROLES))
+    return qs.filter(published | own)
 
 
 def review_queue(user: User) -> QuerySet[Report]:
@@ -33,3 +45,28 @@ def review_queue(user: User) -> QuerySet[Report]:
     if not permissions.is_unoda_staff(user):
         return Report.objects.none()
     return reports_visible_to(user).submitted().order_by("submitted_at")
+
+
+@lru_cache(maxsize=32)
+def _structure(version_id: int, published_at) -> tuple[tuple[Section, ...], tuple[Question, ...]]:
+    sections = tuple(Section.objects.filter(version_id=version_id).order_by("position"))
+    questions = tuple(
+        Question.objects.filter(version_id=version_id).order_by("section__position", "position")
+    )
+    return sections, questions
+
+
+def questionnaire_structure(
+    version: QuestionnaireVersion,
+) -> tuple[tuple[Section, ...], tuple[Question, ...]]:
+    """Sections and questions of a version, in order. Published versions never change, so
+    they are read once per process (keyed by their publication time too); drafts are read
+    every time."""
+    if version.status == QuestionnaireVersion.Status.PUBLISHED and version.published_at:
+        return _structure(version.pk, version.published_at)
+    return _structure.__wrapped__(version.pk, None)
+
+
+def answers_of(report: Report) -> dict[str, object]:
+    """{question key: value} for a report, in one query."""
+    return dict(report.answers.values_list("question__key", "value"))

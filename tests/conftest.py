@@ -1,12 +1,19 @@
 """Personas and shared fixtures (see STYLE.md: tests)."""
 
+import datetime
+from pathlib import Path
+
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from config.celery import app as celery_app
-from core.models import Role
+from core.models import MemberState, Role
+from reporting import services
+from reporting.models import Cycle, Meeting
+from reporting.questionnaire_io import import_version, load, publish_version
 from tests.factories import member
 
 
@@ -79,3 +86,80 @@ def client_for():
         return client
 
     return make
+
+
+# --- questionnaires and reports -----------------------------------------------------
+
+SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample_questionnaire.yaml"
+
+
+def publish(data: dict):
+    return publish_version(import_version(data, by=None), by=None)
+
+
+def generated_questionnaire(code: str, count: int) -> dict:
+    """A questionnaire of `count` short-text questions in two sections."""
+
+    def question(i: int) -> dict:
+        return {
+            "key": f"q{i}",
+            "number": str(i),
+            "type": "short_text",
+            "text": {"en": f"Question {i}"},
+        }
+
+    half = count // 2
+    return {
+        "code": code,
+        "title": {"en": code},
+        "sections": [
+            {
+                "key": "a",
+                "number": "1",
+                "title": {"en": "A"},
+                "questions": [question(i) for i in range(half)],
+            },
+            {
+                "key": "b",
+                "number": "2",
+                "title": {"en": "B"},
+                "questions": [question(i) for i in range(half, count)],
+            },
+        ],
+    }
+
+
+@pytest.fixture
+def questionnaire(db):
+    return publish(load(SAMPLE.read_text(encoding="utf-8"), "yaml"))
+
+
+def open_cycle_for(version, number: int = 10, *, later_by_days: int = 0) -> Cycle:
+    """An open cycle on `version`; `later_by_days` moves its deadline (and meeting) later,
+    so it comes after another open cycle."""
+    today = timezone.localdate() + datetime.timedelta(days=later_by_days)
+    meeting = Meeting.objects.create(
+        kind="bms",
+        number=number,
+        start_date=today + datetime.timedelta(days=300),
+        end_date=today + datetime.timedelta(days=304),
+    )
+    return Cycle.objects.create(
+        meeting=meeting,
+        opens_on=timezone.localdate() - datetime.timedelta(days=10),
+        deadline=today + datetime.timedelta(days=200),
+        closes_on=today + datetime.timedelta(days=290),
+        questionnaire=version,
+    )
+
+
+@pytest.fixture
+def cycle(questionnaire):
+    return open_cycle_for(questionnaire)
+
+
+@pytest.fixture
+def report(cycle, editor):
+    return services.create_report(
+        state=MemberState.objects.get(iso3="FRA"), cycle=cycle, by=editor, language="en"
+    )

@@ -10,11 +10,18 @@ from reporting.models import Cycle, Report
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _bms9_questionnaire(questionnaire):
+    Cycle.objects.filter(meeting__kind="bms", meeting__number=9).update(questionnaire=questionnaire)
+
+
 def make_report(iso3: str, meeting: str, status: str, **fields) -> Report:
+    """A report row in a given status (the workflow services are tested elsewhere)."""
     cycle = Cycle.objects.get(meeting__kind=meeting[:-1].lower(), meeting__number=meeting[-1])
     return Report.objects.create(
         state=MemberState.objects.get(iso3=iso3),
         cycle=cycle,
+        questionnaire=cycle.questionnaire,
         status=status,
         language="en",
         **fields,

@@ -1,6 +1,7 @@
 """Load demo accounts and data. Idempotent: running it twice changes nothing more."""
 
 import datetime
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -10,9 +11,34 @@ from django.utils import timezone
 
 from core.models import MemberState, Organisation, Role, User
 from core.services import grant_membership
-from reporting.models import Cycle, Meeting, Report
-from reporting.services import create_meeting
+from reporting.completion import visible_keys
+from reporting.models import Answer, Cycle, Meeting, QuestionnaireVersion, Report
+from reporting.questionnaire_io import import_version, load, publish_version
+from reporting.selectors import questionnaire_structure
+from reporting.services import AnswerChange, create_meeting, create_report, save_answers
 
+SAMPLE_QUESTIONNAIRE = (
+    Path(__file__).resolve().parents[3] / "reporting" / "questionnaires" / "sample.yaml"
+)
+DEMO_ANSWERS = {
+    "1.1": "yes",
+    "1.2": "Commission nationale sur les armes légères (demo)",
+    "1.3": {
+        "name": "Demo Contact",
+        "position": "Head of unit",
+        "email": "contact@demo.example.org",
+    },
+    "1.4": "adopted",
+    "1.5": "2023-05-12",
+    "2.1": [{"title_original": "Demo law on firearms", "date": "2019-03-01"}],
+    "2.2": ["manufacture", "trade"],
+    "2.3": "yes",
+    "2.4": "Demo description of the marking practice.",
+    "3.1": 1200,
+    "3.2": 300,
+    "3.4": "12.50",
+}
+DRAFT_ANSWERS = {"1.1": "yes", "1.2": "Commission nationale (demo draft)", "3.1": 800}
 DEMO_PASSWORD = "demo-poa-2026"  # noqa: S105 — printed and documented: demo only
 
 ACCOUNTS = [
@@ -34,6 +60,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         users = {spec[0]: self._account(*spec) for spec in ACCOUNTS}
         cycle = self._open_cycle(users["admin"])
+        self._questionnaire(users["admin"])
+        cycle.refresh_from_db()
         self._reports(cycle)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Accounts: {', '.join(users)} — password: {DEMO_PASSWORD}")
@@ -93,28 +121,61 @@ class Command(BaseCommand):
         )
         return meeting.cycle
 
+    def _questionnaire(self, admin: User) -> QuestionnaireVersion:
+        """The sample questionnaire, until the full PoA/ITI questionnaire is written."""
+        version = QuestionnaireVersion.objects.filter(code="sample").first()
+        if version is None:
+            data = load(SAMPLE_QUESTIONNAIRE.read_text(encoding="utf-8"), "yaml")
+            version = import_version(data, by=admin)
+        if version.status != QuestionnaireVersion.Status.PUBLISHED:
+            version = publish_version(version, by=admin)
+        Cycle.objects.filter(
+            questionnaire__isnull=True, meeting__start_date__gte="2024-01-01"
+        ).update(questionnaire=version)
+        return version
+
     def _reports(self, open_cycle: Cycle) -> None:
-        # Report services arrive with the questionnaire engine; until then the demo writes rows.
+        """Reports at different stages. Past cycles are closed, so their rows are written
+        directly; the open cycle's drafts go through the services."""
         now = timezone.now()
         revcon4 = Cycle.objects.filter(meeting__kind=Meeting.Kind.REVCON, meeting__number=4).first()
         bms9 = Cycle.objects.filter(meeting__kind=Meeting.Kind.BMS, meeting__number=9).first()
         plan = [
-            ("FRA", revcon4, Report.Status.PUBLISHED, "fr"),
-            ("FRA", bms9, Report.Status.SUBMITTED, "fr"),
-            ("FRA", open_cycle, Report.Status.DRAFT, "fr"),
-            ("KEN", bms9, Report.Status.PUBLISHED, "en"),
-            ("KEN", open_cycle, Report.Status.DRAFT, "en"),
+            ("FRA", revcon4, Report.Status.PUBLISHED, "fr", DEMO_ANSWERS),
+            ("FRA", bms9, Report.Status.SUBMITTED, "fr", DEMO_ANSWERS),
+            ("KEN", bms9, Report.Status.PUBLISHED, "en", {**DEMO_ANSWERS, "1.1": "in_development"}),
         ]
-        for iso3, cycle, status, language in plan:
-            if cycle is None:
-                continue
-            Report.objects.get_or_create(
+        for iso3, cycle, status, language, answers in plan:
+            report, created = Report.objects.get_or_create(
                 state=MemberState.objects.get(iso3=iso3),
                 cycle=cycle,
                 defaults={
                     "status": status,
                     "language": language,
-                    "submitted_at": now if status != Report.Status.DRAFT else None,
+                    "questionnaire": cycle.questionnaire,
+                    "visibility": Report.Visibility.PUBLIC,
+                    "submitted_at": now,
                     "published_at": now if status == Report.Status.PUBLISHED else None,
                 },
             )
+            if created:
+                _, questions = questionnaire_structure(report.questionnaire)
+                by_key = {q.key: q for q in questions}
+                visible = visible_keys(questions, answers)
+                Answer.objects.bulk_create(
+                    Answer(report=report, question=by_key[k], value=v)
+                    for k, v in answers.items()
+                    if k in visible
+                )
+        for iso3, language, answers in (("FRA", "fr", DRAFT_ANSWERS), ("KEN", "en", {})):
+            state = MemberState.objects.get(iso3=iso3)
+            if Report.objects.filter(state=state, cycle=open_cycle).exists():
+                continue
+            editor = User.objects.get(username=f"editor.{iso3.lower()}")
+            report = create_report(state=state, cycle=open_cycle, by=editor, language=language)
+            if answers:
+                save_answers(
+                    report,
+                    by=editor,
+                    changes=[AnswerChange(k, v, 0) for k, v in answers.items()],
+                )
