@@ -4,8 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import router
 from core.views import healthz
+from reporting.views import dashboard
 
 urlpatterns = [
+    path("", dashboard.home, name="home"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("", include("core.urls")),
     path("", include("reporting.urls")),
     path("accounts/", include("allauth.urls")),

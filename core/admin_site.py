@@ -21,5 +21,5 @@ class PlatformAdminSite(admin.AdminSite):
         next_url = request.GET.get("next") or reverse("admin:index")
         if request.user.is_authenticated:
             # Logged in but not an administrator: no second login form, just the home page.
-            return HttpResponseRedirect(reverse("core:dashboard"))
+            return HttpResponseRedirect(reverse("dashboard"))
         return HttpResponseRedirect(reverse("account_login") + "?" + urlencode({"next": next_url}))

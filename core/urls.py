@@ -4,9 +4,7 @@ from core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.home, name="home"),
     path("states/", views.states_list, name="state-list"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("invitations/new/", views.invitation_create, name="invitation-create"),
     path("invitations/<str:token>/", views.invitation_accept, name="invitation-accept"),
     path("people/", views.people, name="people"),

@@ -30,7 +30,6 @@ from core.forms import (
 )
 from core.models import ApiToken, Membership, MemberState, Organisation, Role
 from core.tasks import HEARTBEAT_KEY
-from reporting import selectors as reporting_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +48,6 @@ def get_membership_for_user(request: HttpRequest, pk: int, *, action: str) -> Me
 
 
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "core/home.html",
-        {
-            "open_cycles": reporting_selectors.open_cycles(),
-            "state_count": MemberState.objects.count(),
-            "published_count": reporting_selectors.reports_visible_to(request.user)
-            .published()
-            .count(),
-        },
-    )
-
-
-@require_GET
 def states_list(request: HttpRequest) -> HttpResponse:
     states = selectors.states_queryset()
     group = request.GET.get("group", "")
@@ -78,34 +62,6 @@ def states_list(request: HttpRequest) -> HttpResponse:
             "states": states,
             "groups": MemberState.RegionalGroup.choices,
             "group": group,
-        },
-    )
-
-
-@login_required
-@require_GET
-def dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    memberships = permissions.active_memberships(user)
-    visible = reporting_selectors.reports_visible_to(user)
-    state_ids = {m.state_id for m in memberships if m.state_id and m.role != Role.DONOR}
-    return render(
-        request,
-        "core/dashboard.html",
-        {
-            "memberships": memberships,
-            "state_reports": visible.filter(state_id__in=state_ids).order_by(
-                "state__name", "-cycle__deadline"
-            ),
-            "official_states": [
-                m.state for m in memberships if m.role in (Role.STATE_EDITOR, Role.STATE_APPROVER)
-            ],
-            "open_cycles": reporting_selectors.open_cycles(),
-            "queue": reporting_selectors.review_queue(user)[:50],
-            "is_staff_member": permissions.is_unoda_staff(user),
-            "is_donor": permissions.has_role(user, Role.DONOR),
-            "can_invite": permissions.is_administrator(user)
-            or bool(permissions.states_for(user, Role.STATE_APPROVER)),
         },
     )
 
@@ -175,7 +131,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 messages.error(request, exc.message)
             else:
                 messages.success(request, _("Welcome. Your new role is active."))
-                return redirect("core:dashboard")
+                return redirect("dashboard")
         return render(request, "core/invitation_accept.html", {"invitation": invitation})
     if services.account_exists(invitation.email):
         return render(
@@ -198,7 +154,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         else:
             login(request, new_user, backend="allauth.account.auth_backends.AuthenticationBackend")
             messages.success(request, _("Welcome. Your account is ready."))
-            return redirect("core:dashboard")
+            return redirect("dashboard")
     return render(request, "core/invitation_accept.html", {"invitation": invitation, "form": form})
 
 

@@ -1,7 +1,7 @@
 """Questionnaire versions as plain data (JSON or YAML files), and the services that import a
 version, copy it into the next draft and publish it.
 
-The format, shared by export and import (see tests/fixtures/sample_questionnaire.yaml)::
+The format, shared by export and import (see reporting/questionnaires/sample.yaml)::
 
     {"code": "2026", "title": {"en": "…"}, "based_on": "2024" or None,
      "sections": [{"key", "number", "title", "help",

@@ -90,7 +90,7 @@ def client_for():
 
 # --- questionnaires and reports -----------------------------------------------------
 
-SAMPLE = Path(__file__).resolve().parent / "fixtures" / "sample_questionnaire.yaml"
+SAMPLE = Path(__file__).resolve().parents[1] / "reporting" / "questionnaires" / "sample.yaml"
 
 
 def publish(data: dict):

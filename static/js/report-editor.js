@@ -54,7 +54,7 @@
     if (type === "file") {
       return Array.prototype.map.call(q.querySelectorAll(".files li[data-token]"), function (li) { return li.dataset.token; });
     }
-    var input = q.querySelector("input, textarea");
+    var input = q.querySelector("input:not([type=hidden]):not([type=file]), textarea");
     return input && input.value !== "" ? input.value : null;
   }
 

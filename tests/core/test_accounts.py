@@ -24,8 +24,8 @@ def totp_code(secret: str) -> str:
 def test_editor_logs_in_with_password_and_login_is_audited(anonymous, editor):
     response = anonymous.post(LOGIN, {"login": "editor.fra", "password": PASSWORD})
     assert response.status_code == 302
-    assert response["Location"] == reverse("core:dashboard")
-    assert anonymous.get(reverse("core:dashboard")).status_code == 200
+    assert response["Location"] == reverse("dashboard")
+    assert anonymous.get(reverse("dashboard")).status_code == 200
     assert AuditEntry.objects.filter(action="core.user.logged_in", actor=editor).exists()
 
 
@@ -73,7 +73,7 @@ def test_open_sign_up_is_closed(anonymous):
 def test_roles_that_need_mfa_are_sent_to_enrolment(anonymous, role):
     member(role, state="FRA" if role == Role.STATE_APPROVER else None, username="someone")
     anonymous.post(LOGIN, {"login": "someone", "password": PASSWORD})
-    for page in (reverse("core:dashboard"), reverse("core:people"), "/admin/"):
+    for page in (reverse("dashboard"), reverse("core:people"), "/admin/"):
         response = anonymous.get(page)
         assert response.status_code == 302
         assert response["Location"] == reverse("mfa_activate_totp")
@@ -86,7 +86,7 @@ def test_roles_that_need_mfa_are_sent_to_enrolment(anonymous, role):
     assert b"<img" in response.content
     secret = anonymous.session["mfa.totp.secret"]
     anonymous.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
-    assert anonymous.get(reverse("core:dashboard")).status_code == 200
+    assert anonymous.get(reverse("dashboard")).status_code == 200
 
 
 def test_api_refuses_session_user_without_mfa(client_for):
@@ -112,14 +112,14 @@ def test_administrator_with_mfa_reaches_admin_and_others_do_not(client_for, admi
     assert client_for(administrator).get("/admin/").status_code == 200
     assert client_for(administrator).get("/admin/core/auditentry/").status_code == 200
     response = client_for(editor).get("/admin/", follow=True)
-    assert response.redirect_chain[-1][0] == reverse("core:dashboard")
+    assert response.redirect_chain[-1][0] == reverse("dashboard")
     assert client_for(editor).get("/admin/core/auditentry/", follow=True).redirect_chain[-1][
         0
-    ] == reverse("core:dashboard")
+    ] == reverse("dashboard")
 
 
 def test_editor_needs_no_second_factor(client_for, editor):
-    assert client_for(editor).get(reverse("core:dashboard")).status_code == 200
+    assert client_for(editor).get(reverse("dashboard")).status_code == 200
 
 
 def test_approver_login_asks_for_totp_code(anonymous, db):
@@ -135,15 +135,15 @@ def test_approver_login_asks_for_totp_code(anonymous, db):
     response = anonymous.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
     assert response.status_code == 302
     assert anonymous.session["_auth_user_id"] == str(approver.pk)
-    assert anonymous.get(reverse("core:dashboard")).status_code == 200
+    assert anonymous.get(reverse("dashboard")).status_code == 200
 
 
 def test_demo_accounts_skip_mfa_only_when_debug_is_on(client_for, settings):
     user = member(Role.REVIEWER, is_demo=True)
     settings.DEBUG = True
-    assert client_for(user).get(reverse("core:dashboard")).status_code == 200
+    assert client_for(user).get(reverse("dashboard")).status_code == 200
     settings.DEBUG = False
-    assert client_for(user).get(reverse("core:dashboard")).status_code == 302
+    assert client_for(user).get(reverse("dashboard")).status_code == 302
 
 
 def test_password_reset_sends_a_link_by_email(anonymous, editor, mailoutbox):

@@ -131,7 +131,7 @@ def test_new_person_accepts_invitation_and_gets_the_role(anonymous, approver):
     membership = Membership.objects.get(user=user)
     assert (membership.role, membership.state.iso3) == (Role.STATE_EDITOR, "FRA")
     assert user.emailaddress_set.get().verified
-    assert anonymous.get(reverse("core:dashboard")).status_code == 200
+    assert anonymous.get(reverse("dashboard")).status_code == 200
     assert AuditEntry.objects.filter(action="core.invitation.accepted").exists()
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_revoked_editor_loses_access_on_next_request(client_for, approver, editor):
     editor_client = client_for(editor)
-    assert b"France" in editor_client.get(reverse("core:dashboard")).content
+    assert b"France" in editor_client.get(reverse("dashboard")).content
     membership = editor.memberships.get()
     response = client_for(approver).post(reverse("core:membership-revoke", args=[membership.pk]))
     assert response.status_code == 302
@@ -22,7 +22,7 @@ def test_revoked_editor_loses_access_on_next_request(client_for, approver, edito
     assert membership.revoked_at is not None
     assert membership.revoked_by == approver
     # Same session, next request: the role is gone.
-    page = editor_client.get(reverse("core:dashboard")).content
+    page = editor_client.get(reverse("dashboard")).content
     assert b"You hold no role yet" in page
     entry = AuditEntry.objects.get(action="core.membership.revoked")
     assert entry.actor == approver
@@ -66,11 +66,11 @@ def test_expired_delegated_assistant_has_no_access(client_for, db):
         expires_at=timezone.now() + timedelta(days=1),
     )
     client = client_for(assistant)
-    assert b"Delegated assistant" in client.get(reverse("core:dashboard")).content
+    assert b"Delegated assistant" in client.get(reverse("dashboard")).content
     Membership.objects.filter(user=assistant).update(
         expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert b"You hold no role yet" in client.get(reverse("core:dashboard")).content
+    assert b"You hold no role yet" in client.get(reverse("dashboard")).content
 
 
 def test_database_refuses_a_state_role_without_a_state(db):

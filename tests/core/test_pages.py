@@ -49,7 +49,7 @@ def test_states_page_query_count_is_constant(anonymous, django_assert_max_num_qu
 def test_editor_dashboard_lists_own_state_reports_only(client_for, editor):
     make_report("FRA", "BMS9", Report.Status.DRAFT)
     make_report("KEN", "BMS9", Report.Status.DRAFT)
-    response = client_for(editor).get(reverse("core:dashboard"))
+    response = client_for(editor).get(reverse("dashboard"))
     reports = list(response.context["state_reports"])
     assert [r.state.iso3 for r in reports] == ["FRA"]
     assert "Kenya" not in response.content.decode()
@@ -57,7 +57,7 @@ def test_editor_dashboard_lists_own_state_reports_only(client_for, editor):
 
 def test_outsider_does_not_see_another_states_draft(client_for, outsider):
     make_report("FRA", "BMS9", Report.Status.DRAFT)
-    response = client_for(outsider).get(reverse("core:dashboard"))
+    response = client_for(outsider).get(reverse("dashboard"))
     assert list(response.context["state_reports"]) == []
     assert "France" not in response.content.decode()
 
@@ -65,19 +65,19 @@ def test_outsider_does_not_see_another_states_draft(client_for, outsider):
 def test_reviewer_dashboard_shows_the_review_queue(client_for, reviewer):
     submitted = make_report("FRA", "BMS9", Report.Status.SUBMITTED, submitted_at=timezone.now())
     make_report("KEN", "BMS9", Report.Status.DRAFT)
-    response = client_for(reviewer).get(reverse("core:dashboard"))
+    response = client_for(reviewer).get(reverse("dashboard"))
     assert list(response.context["queue"]) == [submitted]
     assert "No report is waiting" not in response.content.decode()
 
 
 def test_donor_dashboard_shows_the_organisation_and_assistance(client_for, donor):
-    page = client_for(donor).get(reverse("core:dashboard")).content.decode()
+    page = client_for(donor).get(reverse("dashboard")).content.decode()
     assert "Donor for European Union" in page
     assert "Assistance" in page
 
 
 def test_dashboard_requires_login(anonymous):
-    response = anonymous.get(reverse("core:dashboard"))
+    response = anonymous.get(reverse("dashboard"))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 
@@ -89,11 +89,11 @@ def test_dashboard_query_count_does_not_grow_with_reports(
     for iso3 in ("FRA", "KEN"):
         make_report(iso3, "BMS9", Report.Status.SUBMITTED, submitted_at=timezone.now())
     with django_assert_max_num_queries(20) as few:
-        client.get(reverse("core:dashboard"))
+        client.get(reverse("dashboard"))
     for iso3 in ("DEU", "BRA", "JPN", "NGA"):
         make_report(iso3, "BMS9", Report.Status.SUBMITTED, submitted_at=timezone.now())
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(reverse("core:dashboard"))
+        client.get(reverse("dashboard"))
 
 
 def test_healthz_reports_database_and_cache(anonymous):

@@ -26,7 +26,7 @@ from reporting.questionnaire_io import (
 
 pytestmark = pytest.mark.django_db
 
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sample_questionnaire.yaml"
+FIXTURE = Path(__file__).resolve().parents[2] / "reporting" / "questionnaires" / "sample.yaml"
 LANGUAGES = {"en", "fr", "es", "ar", "ru", "zh-hans"}
 
 

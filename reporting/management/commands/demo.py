@@ -17,9 +17,7 @@ from reporting.questionnaire_io import import_version, load, publish_version
 from reporting.selectors import questionnaire_structure
 from reporting.services import AnswerChange, create_meeting, create_report, save_answers
 
-SAMPLE_QUESTIONNAIRE = (
-    Path(__file__).resolve().parents[3] / "reporting" / "questionnaires" / "sample.yaml"
-)
+SAMPLE_QUESTIONNAIRE = Path(__file__).resolve().parents[2] / "questionnaires" / "sample.yaml"
 DEMO_ANSWERS = {
     "1.1": "yes",
     "1.2": "Commission nationale sur les armes légères (demo)",
