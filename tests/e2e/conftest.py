@@ -1,0 +1,77 @@
+"""A real Chromium (Debian's, /usr/bin/chromium) driven by Playwright against the live server."""
+
+import os
+import shutil
+from importlib import import_module
+
+import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.test import Client
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which(CHROMIUM):
+        pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """A browser page already logged in as `user`."""
+    contexts = []
+
+    def make(user):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(base_url=live_server.url)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(transactional_db):
+    """Live-server tests run in real transactions and the database is emptied after each;
+    put back the reference data that migrations load (States, organisations, meetings)."""
+    from core.models import MemberState
+
+    if MemberState.objects.exists():
+        return
+    for module, functions in (
+        ("core.migrations.0002_states_and_organisations", ("load_states", "load_organisations")),
+        ("reporting.migrations.0002_meeting_history", ("forwards",)),
+    ):
+        loaded = import_module(module)
+        for name in functions:
+            getattr(loaded, name)(django_apps, None)
