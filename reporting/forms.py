@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from reporting.models import Meeting
+from reporting.models import Meeting, QuestionnaireVersion
 
 
 class MeetingForm(forms.Form):
@@ -31,6 +31,12 @@ class MeetingForm(forms.Form):
         label=_("Reporting deadline"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    questionnaire = forms.ModelChoiceField(
+        label=_("Questionnaire version"),
+        queryset=QuestionnaireVersion.objects.filter(status=QuestionnaireVersion.Status.PUBLISHED),
+        required=False,
+        help_text=_("The published questionnaire that reports in this cycle use."),
     )
     closes_on = forms.DateField(
         label=_("Late reports accepted until"),

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.errors import WorkflowError
 from core.models import User
-from reporting.models import Cycle, Meeting
+from reporting.models import Cycle, Meeting, QuestionnaireVersion
 from reporting.permissions import can_manage_meetings
 
 
@@ -27,6 +27,7 @@ def create_meeting(
     opens_on: datetime.date | None = None,
     deadline: datetime.date | None = None,
     closes_on: datetime.date | None = None,
+    questionnaire: QuestionnaireVersion | None = None,
 ) -> Meeting:
     """Create a meeting and, when dates are given, the reporting cycle ahead of it."""
     if not can_manage_meetings(by):
@@ -51,8 +52,14 @@ def create_meeting(
             raise WorkflowError(
                 _("The cycle must open before its deadline, and close on or after it.")
             )
+        if questionnaire and questionnaire.status != QuestionnaireVersion.Status.PUBLISHED:
+            raise WorkflowError(_("Choose a published questionnaire version."))
         Cycle.objects.create(
-            meeting=meeting, opens_on=opens_on, deadline=deadline, closes_on=closes_on
+            meeting=meeting,
+            opens_on=opens_on,
+            deadline=deadline,
+            closes_on=closes_on,
+            questionnaire=questionnaire,
         )
     audit.record(
         "reporting.meeting.created",

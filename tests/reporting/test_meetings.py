@@ -82,3 +82,51 @@ def test_reviewer_and_editor_cannot_create_meetings(client_for, reviewer, editor
         )
         assert response.status_code == 403
     assert Meeting.objects.count() == before
+
+
+def test_admin_lists_questionnaires_and_published_versions_are_read_only(
+    client_for, administrator, questionnaire
+):
+    client = client_for(administrator)
+    assert client.get("/admin/reporting/questionnaireversion/").status_code == 200
+    page = client.get(f"/admin/reporting/questionnaireversion/{questionnaire.pk}/change/")
+    assert page.status_code == 200
+    assert b'name="code"' not in page.content  # read-only: no input to change it
+    section = questionnaire.sections.first()
+    response = client.post(f"/admin/reporting/section/{section.pk}/change/", {"key": "x"})
+    assert response.status_code == 403
+    section.refresh_from_db()
+    assert section.key != "x"
+
+
+def test_admin_copies_a_published_version_as_a_draft(client_for, administrator, questionnaire):
+    from reporting.models import QuestionnaireVersion
+
+    client_for(administrator).post(
+        "/admin/reporting/questionnaireversion/",
+        {
+            "action": "copy_as_draft",
+            "_selected_action": [questionnaire.pk],
+        },
+    )
+    copy = QuestionnaireVersion.objects.get(based_on=questionnaire)
+    assert copy.status == "draft"
+    assert copy.questions.count() == questionnaire.questions.count()
+
+
+def test_new_cycle_uses_the_chosen_questionnaire(client_for, administrator, questionnaire):
+    response = client_for(administrator).post(
+        reverse("reporting:meeting-create"),
+        {
+            "kind": "bms",
+            "number": 10,
+            "start_date": "2028-06-12",
+            "end_date": "2028-06-16",
+            "venue": "New York",
+            "opens_on": "2027-06-01",
+            "deadline": "2028-03-31",
+            "questionnaire": questionnaire.pk,
+        },
+    )
+    assert response.status_code == 302
+    assert Meeting.objects.get(kind="bms", number=10).cycle.questionnaire == questionnaire

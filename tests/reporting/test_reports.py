@@ -411,3 +411,79 @@ def test_section_unchanged_copies_previous_answers(client_for, editor, report, c
     assert stored(new, "1.1") == (None, 0)
     new.refresh_from_db()
     assert new.unchanged_sections == ["stockpiles"]
+
+
+# --- files ------------------------------------------------------------------------------------
+
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def upload(client, report, name, content, key="2.5"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return client.post(
+        reverse("reporting:attachment-upload", args=[report.pk]),
+        {"key": key, "file": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_upload_a_file_answer_and_download_it(client_for, editor, outsider, report):
+    client = client_for(editor)
+    response = upload(client, report, "../../etc/national-action-plan.pdf", MINIMAL_PDF)
+    assert response.status_code == 200, response.content
+    token = response.json()["attachment"]["token"]
+    assert stored(report, "2.5") == ([token], 1)
+    attachment = report.attachments.get()
+    assert attachment.original_name.endswith("national-action-plan.pdf")
+    assert ".." not in attachment.file.name and attachment.file.name.endswith(".pdf")
+    download = client.get(reverse("reporting:attachment-download", args=[report.pk, token]))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == MINIMAL_PDF
+    assert download["X-Content-Type-Options"] == "nosniff"
+    assert (
+        client_for(outsider)
+        .get(reverse("reporting:attachment-download", args=[report.pk, token]))
+        .status_code
+        == 404
+    )
+
+
+def test_file_whose_content_does_not_match_is_refused(client_for, editor, report):
+    response = upload(client_for(editor), report, "plan.pdf", PNG)
+    assert response.status_code == 400
+    assert "2.5" in response.json()["errors"]
+    assert not report.attachments.exists()
+    assert stored(report, "2.5") == (None, 0)
+
+
+def test_file_over_the_limit_is_refused(client_for, editor, report, settings):
+    settings.ATTACHMENT_MAX_BYTES = 100
+    response = upload(client_for(editor), report, "plan.pdf", MINIMAL_PDF + b"0" * 200)
+    assert response.status_code == 400
+    assert not report.attachments.exists()
+
+
+def test_upload_to_a_question_that_takes_no_file_is_refused(client_for, editor, report):
+    response = upload(client_for(editor), report, "plan.pdf", MINIMAL_PDF, key="1.2")
+    assert response.status_code == 400
+    assert not report.attachments.exists()
+
+
+def test_arabic_draft_pdf_has_arabic_text_and_fonts(client_for, editor, report, tmp_path):
+    import subprocess
+
+    fill(report, editor)
+    client = client_for(editor)
+    client.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    pdf = client.get(reverse("reporting:report-pdf", args=[report.pk])).content
+    path = tmp_path / "draft.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "التنسيق" in text or "الوطني" in text
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "DejaVu" in fonts
