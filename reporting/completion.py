@@ -8,10 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reporting.models import Question
-
-
-def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
+from reporting.questions import is_empty
 
 
 def condition_holds(condition: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
@@ -67,7 +64,7 @@ def progress(
     required = [
         q for q in questions if q.required and q.key in visible and q.type != Question.Type.DERIVED
     ]
-    answered = sum(1 for q in required if not _is_empty(values.get(q.key)))
+    answered = sum(1 for q in required if not is_empty(values.get(q.key)))
     return Progress(answered=answered, required=len(required))
 
 
@@ -81,7 +78,7 @@ def missing_required(questions: Iterable[Question], values: Mapping[str, Any]) -
         if q.required
         and q.key in visible
         and q.type != Question.Type.DERIVED
-        and _is_empty(values.get(q.key))
+        and is_empty(values.get(q.key))
     ]
 
 
@@ -91,4 +88,4 @@ def dependents_hidden_by(
     """Questions that applied before a change, no longer apply after it, and hold an answer."""
     questions = list(questions)
     was, now = visible_keys(questions, before), visible_keys(questions, after)
-    return [q for q in questions if q.key in was - now and not _is_empty(after.get(q.key))]
+    return [q for q in questions if q.key in was - now and not is_empty(after.get(q.key))]

@@ -6,30 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-
 from core.i18n import pick
 from reporting import completion
 from reporting.models import Attachment, Question, Report, Section
-from reporting.questions import compute_derived, display_value
+from reporting.questions import (
+    CONTACT_FIELDS,
+    CONTACT_LABELS,
+    YES_NO_LABELS,
+    compute_derived,
+    display_value,
+)
 from reporting.selectors import questionnaire_structure
-
-CONTACT_FIELDS = ("title", "name", "position", "organisation", "address", "phone", "email")
-CONTACT_LABELS = {
-    "title": _("Title"),
-    "name": _("Name"),
-    "position": _("Position"),
-    "organisation": _("Organisation"),
-    "address": _("Postal address"),
-    "phone": _("Telephone"),
-    "email": _("E-mail"),
-}
-YES_NO_CHOICES = [
-    ("yes", pgettext_lazy("answer", "Yes")),
-    ("no", pgettext_lazy("answer", "No")),
-    ("in_development", pgettext_lazy("answer", "In development")),
-]
 
 
 @dataclass
@@ -66,7 +53,7 @@ class QuestionView:
     def options(self) -> list[tuple[str, str, bool]]:
         """(value, label, selected) for choice questions."""
         if self.question.type == "yes_no":
-            choices = [(value, str(label)) for value, label in YES_NO_CHOICES]
+            choices = [(value, str(label)) for value, label in YES_NO_LABELS.items()]
         else:
             choices = [
                 (o["value"], pick(o.get("label"), self.language)) for o in self.question.options

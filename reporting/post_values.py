@@ -7,8 +7,8 @@ from typing import Any
 
 from django.http import QueryDict
 
-from reporting.display import CONTACT_FIELDS
 from reporting.models import Question
+from reporting.questions import CONTACT_FIELDS
 
 MAX_TABLE_ROWS = 500
 

@@ -19,6 +19,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import audit
 from core.errors import WorkflowError
@@ -402,7 +403,12 @@ def submit_report(report: Report, *, by: User, visibility: str, mfa_verified: bo
     missing = completion.missing_required(questions, answers_of(report))
     if missing:
         error = WorkflowError(
-            _("%(count)d required questions are not answered yet.") % {"count": len(missing)},
+            ngettext(
+                "%(count)d required question is not answered yet.",
+                "%(count)d required questions are not answered yet.",
+                len(missing),
+            )
+            % {"count": len(missing)},
             code="incomplete",
         )
         error.missing = [q.key for q in missing]

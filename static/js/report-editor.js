@@ -15,6 +15,10 @@
   var state = {};          // key -> {timer, inFlight, dirty, failed, backoff}
   var pendingClear = null; // the save waiting for the person's confirmation
 
+  // Translated sentences carry %(name)s placeholders, filled in here (never concatenated).
+  function fill(text, values) {
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return values[name] !== undefined ? values[name] : all; });
+  }
   function questions() { return form.querySelectorAll(".question"); }
   function questionFor(el) { return el.closest(".question"); }
   function byKey(key) {
@@ -180,7 +184,7 @@
       var rev = q.querySelector("input[name='rev:" + key + "']");
       if (rev) { rev.value = data.revisions[key]; }
       showError(q, "");
-      show(q, "saved", t.saved + " " + data.saved_at);
+      show(q, "saved", fill(t.saved, { time: data.saved_at }));
       applyServerState(data);
       clearOffline();
     } else if (status === 400) {
@@ -297,7 +301,7 @@
           a.href = r.data.attachment.url; a.textContent = r.data.attachment.name;
           li.appendChild(a);
           var remove = document.createElement("button");
-          remove.type = "button"; remove.className = "secondary remove-file"; remove.textContent = t.remove + " " + r.data.attachment.name;
+          remove.type = "button"; remove.className = "secondary remove-file"; remove.textContent = fill(t.remove, { name: r.data.attachment.name });
           li.appendChild(remove);
           q.querySelector(".files").appendChild(li);
         }
@@ -353,7 +357,7 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var el = document.getElementById("presence");
-        if (el) { el.textContent = data.others && data.others.length ? t.alsoEditing + " " + data.others.join(", ") : ""; }
+        if (el) { el.textContent = data.others && data.others.length ? fill(t.alsoEditing, { names: data.others.join(", ") }) : ""; }
       }).catch(function () {});
   }
   setInterval(ping, 30000);
