@@ -17,9 +17,7 @@ def shell(request: HttpRequest) -> dict:
             "audit": permissions.can_view_audit_log(user),
             "admin": permissions.is_administrator(user),
             "reports": bool(
-                permissions.states_for(
-                    user, Role.STATE_EDITOR, Role.STATE_APPROVER, Role.ASSISTANT
-                )
+                permissions.states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER, Role.ASSISTANT)
             ),
         }
     }
