@@ -61,6 +61,9 @@ class Report(models.Model):
         _("visibility"), max_length=20, choices=Visibility.choices, blank=True
     )
     language = models.CharField(_("report language"), max_length=10, choices=settings.LANGUAGES)
+    is_demo = models.BooleanField(
+        default=False, help_text="Made by `manage.py demo`: not a real State's report."
+    )
     unchanged_sections = models.JSONField(
         default=list, blank=True, help_text="Section keys marked 'no change since last report'."
     )

@@ -5,13 +5,14 @@ from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from core.models import MemberState, Organisation, Role, User
 from core.services import grant_membership
 from reporting.completion import visible_keys
+from reporting.demo import DemoPlan, demo_answers, publish_demo_reports
 from reporting.models import Answer, Cycle, Meeting, QuestionnaireVersion, Report
 from reporting.questionnaire_io import import_version, load, publish_version
 from reporting.selectors import questionnaire_structure
@@ -51,16 +52,41 @@ ACCOUNTS = [
 ]
 
 
+#: Open-cycle reports of other States, at different stages: (ISO3, status, share answered).
+OPEN_CYCLE_STAGES = [
+    ("DEU", Report.Status.DRAFT, 0.0),
+    ("BRA", Report.Status.DRAFT, 0.5),
+    ("MEX", Report.Status.DRAFT, 0.8),
+    ("JPN", Report.Status.SUBMITTED, 1.0),
+    ("IND", Report.Status.SUBMITTED, 1.0),
+    ("NGA", Report.Status.RETURNED, 1.0),
+]
+
+
 class Command(BaseCommand):
-    help = "Load demo accounts (password printed) and demo reports. Safe to run again."
+    help = (
+        "Load demo accounts (password printed) and demo reports, all marked as demo data. "
+        "Safe to run again. Refuses to run with DEBUG off unless --force is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="Run even with DEBUG off (never in production)."
+        )
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, force: bool = False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "The demo creates accounts with a published password: it runs only with "
+                "DEBUG on, or with --force on a machine that is not in production."
+            )
         users = {spec[0]: self._account(*spec) for spec in ACCOUNTS}
         cycle = self._open_cycle(users["admin"])
         self._questionnaire(users["admin"])
         cycle.refresh_from_db()
         self._reports(cycle)
+        self._generated_reports(cycle)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Accounts: {', '.join(users)} — password: {DEMO_PASSWORD}")
         if not settings.DEBUG:
@@ -154,6 +180,7 @@ class Command(BaseCommand):
                     "visibility": Report.Visibility.PUBLIC,
                     "submitted_at": now,
                     "published_at": now if status == Report.Status.PUBLISHED else None,
+                    "is_demo": True,
                 },
             )
             if created:
@@ -176,4 +203,39 @@ class Command(BaseCommand):
                     report,
                     by=editor,
                     changes=[AnswerChange(k, v, 0) for k, v in answers.items()],
+                )
+
+    def _generated_reports(self, open_cycle: Cycle) -> None:
+        """About 60% of States report in each of the last two cycles; a few open-cycle
+        reports at different stages."""
+        history = [
+            Cycle.objects.filter(meeting__kind=Meeting.Kind.REVCON, meeting__number=4).first(),
+            Cycle.objects.filter(meeting__kind=Meeting.Kind.BMS, meeting__number=9).first(),
+        ]
+        states = list(MemberState.objects.order_by("iso3"))
+        for index, cycle in enumerate(history):
+            made = publish_demo_reports(DemoPlan(cycle), states, cycle_index=index, cycles=2)
+            self.stdout.write(f"{cycle.meeting.short_name}: {len(made)} demo reports published.")
+        _, questions = questionnaire_structure(open_cycle.questionnaire)
+        by_key = {q.key: q for q in questions}
+        for iso3, status, share in OPEN_CYCLE_STAGES:
+            state = MemberState.objects.get(iso3=iso3)
+            report, created = Report.objects.get_or_create(
+                state=state,
+                cycle=open_cycle,
+                defaults={
+                    "status": status,
+                    "questionnaire": open_cycle.questionnaire,
+                    "language": "en",
+                    "visibility": "" if status == Report.Status.DRAFT else "public",
+                    "submitted_at": None if status == Report.Status.DRAFT else timezone.now(),
+                    "is_demo": True,
+                },
+            )
+            if created and share:
+                answers = demo_answers(
+                    questions, state, year=open_cycle.deadline.year, seed="demo", share=share
+                )
+                Answer.objects.bulk_create(
+                    Answer(report=report, question=by_key[k], value=v) for k, v in answers.items()
                 )

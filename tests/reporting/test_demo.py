@@ -22,9 +22,9 @@ ACCOUNTS = {
 
 def test_demo_is_idempotent_and_accounts_log_in(anonymous, settings):
     out = StringIO()
-    call_command("demo", stdout=out)
+    call_command("demo", "--force", stdout=out)
     counts = (User.objects.count(), Membership.objects.count(), Report.objects.count())
-    call_command("demo", stdout=StringIO())
+    call_command("demo", "--force", stdout=StringIO())
     assert (User.objects.count(), Membership.objects.count(), Report.objects.count()) == counts
     assert set(User.objects.values_list("username", flat=True)) >= ACCOUNTS
     assert "demo-poa-2026" in out.getvalue()
@@ -40,6 +40,6 @@ def test_demo_is_idempotent_and_accounts_log_in(anonymous, settings):
 def test_demo_opens_a_reporting_cycle(db):
     from reporting.models import Cycle
 
-    call_command("demo", stdout=StringIO())
+    call_command("demo", "--force", stdout=StringIO())
     assert Cycle.objects.open_on().exists()
     assert Report.objects.filter(state__iso3="KEN", status="draft").exists()
