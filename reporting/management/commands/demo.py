@@ -1,7 +1,6 @@
 """Load demo accounts and data. Idempotent: running it twice changes nothing more."""
 
 import datetime
-from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -11,33 +10,13 @@ from django.utils import timezone
 
 from core.models import MemberState, Organisation, Role, User
 from core.services import grant_membership
-from reporting.completion import visible_keys
 from reporting.demo import DemoPlan, demo_answers, publish_demo_reports
 from reporting.models import Answer, Cycle, Meeting, QuestionnaireVersion, Report
-from reporting.questionnaire_io import import_version, load, publish_version
+from reporting.questionnaire_io import copy_version, publish_version
+from reporting.questionnaires import load_official_versions
 from reporting.selectors import questionnaire_structure
-from reporting.services import AnswerChange, create_meeting, create_report, save_answers
+from reporting.services import create_meeting, create_report
 
-SAMPLE_QUESTIONNAIRE = Path(__file__).resolve().parents[2] / "questionnaires" / "sample.yaml"
-DEMO_ANSWERS = {
-    "1.1": "yes",
-    "1.2": "Commission nationale sur les armes légères (demo)",
-    "1.3": {
-        "name": "Demo Contact",
-        "position": "Head of unit",
-        "email": "contact@demo.example.org",
-    },
-    "1.4": "adopted",
-    "1.5": "2023-05-12",
-    "2.1": [{"title_original": "Demo law on firearms", "date": "2019-03-01"}],
-    "2.2": ["manufacture", "trade"],
-    "2.3": "yes",
-    "2.4": "Demo description of the marking practice.",
-    "3.1": 1200,
-    "3.2": 300,
-    "3.4": "12.50",
-}
-DRAFT_ANSWERS = {"1.1": "yes", "1.2": "Commission nationale (demo draft)", "3.1": 800}
 DEMO_PASSWORD = "demo-poa-2026"  # noqa: S105 — printed and documented: demo only
 
 ACCOUNTS = [
@@ -83,8 +62,7 @@ class Command(BaseCommand):
             )
         users = {spec[0]: self._account(*spec) for spec in ACCOUNTS}
         cycle = self._open_cycle(users["admin"])
-        self._questionnaire(users["admin"])
-        cycle.refresh_from_db()
+        self._questionnaires(users["admin"], cycle)
         self._reports(cycle)
         self._generated_reports(cycle)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
@@ -145,33 +123,32 @@ class Command(BaseCommand):
         )
         return meeting.cycle
 
-    def _questionnaire(self, admin: User) -> QuestionnaireVersion:
-        """The sample questionnaire, until the full PoA/ITI questionnaire is written."""
-        version = QuestionnaireVersion.objects.filter(code="sample").first()
-        if version is None:
-            data = load(SAMPLE_QUESTIONNAIRE.read_text(encoding="utf-8"), "yaml")
-            version = import_version(data, by=admin)
-        if version.status != QuestionnaireVersion.Status.PUBLISHED:
-            version = publish_version(version, by=admin)
-        Cycle.objects.filter(
-            questionnaire__isnull=True, meeting__start_date__gte="2024-01-01"
-        ).update(questionnaire=version)
-        return version
+    def _questionnaires(self, admin: User, open_cycle: Cycle) -> None:
+        """The official 2024 and 2026 versions; the open cycle uses a copy of 2026, as the
+        next cycle would."""
+        load_official_versions()
+        if open_cycle.questionnaire is None:
+            code = f"{open_cycle.deadline.year}-demo"
+            version = QuestionnaireVersion.objects.filter(code=code).first()
+            if version is None:
+                latest = QuestionnaireVersion.objects.get(code="2026")
+                version = publish_version(copy_version(latest, code=code, by=admin), by=admin)
+            open_cycle.questionnaire = version
+            open_cycle.save(update_fields=["questionnaire"])
 
     def _reports(self, open_cycle: Cycle) -> None:
-        """Reports at different stages. Past cycles are closed, so their rows are written
-        directly; the open cycle's drafts go through the services."""
+        """France and Kenya, whose demo officials log in: past reports and a draft each."""
         now = timezone.now()
-        revcon4 = Cycle.objects.filter(meeting__kind=Meeting.Kind.REVCON, meeting__number=4).first()
-        bms9 = Cycle.objects.filter(meeting__kind=Meeting.Kind.BMS, meeting__number=9).first()
-        plan = [
-            ("FRA", revcon4, Report.Status.PUBLISHED, "fr", DEMO_ANSWERS),
-            ("FRA", bms9, Report.Status.SUBMITTED, "fr", DEMO_ANSWERS),
-            ("KEN", bms9, Report.Status.PUBLISHED, "en", {**DEMO_ANSWERS, "1.1": "in_development"}),
-        ]
-        for iso3, cycle, status, language, answers in plan:
+        revcon4 = Cycle.objects.get(meeting__kind=Meeting.Kind.REVCON, meeting__number=4)
+        bms9 = Cycle.objects.get(meeting__kind=Meeting.Kind.BMS, meeting__number=9)
+        for iso3, cycle, status, language in (
+            ("FRA", revcon4, Report.Status.PUBLISHED, "fr"),
+            ("FRA", bms9, Report.Status.SUBMITTED, "fr"),
+            ("KEN", bms9, Report.Status.PUBLISHED, "en"),
+        ):
+            state = MemberState.objects.get(iso3=iso3)
             report, created = Report.objects.get_or_create(
-                state=MemberState.objects.get(iso3=iso3),
+                state=state,
                 cycle=cycle,
                 defaults={
                     "status": status,
@@ -184,26 +161,24 @@ class Command(BaseCommand):
                 },
             )
             if created:
-                _, questions = questionnaire_structure(report.questionnaire)
-                by_key = {q.key: q for q in questions}
-                visible = visible_keys(questions, answers)
-                Answer.objects.bulk_create(
-                    Answer(report=report, question=by_key[k], value=v)
-                    for k, v in answers.items()
-                    if k in visible
-                )
-        for iso3, language, answers in (("FRA", "fr", DRAFT_ANSWERS), ("KEN", "en", {})):
+                self._answer(report, share=1.0)
+        for iso3, language, share in (("FRA", "fr", 0.3), ("KEN", "en", 0.0)):
             state = MemberState.objects.get(iso3=iso3)
-            if Report.objects.filter(state=state, cycle=open_cycle).exists():
-                continue
-            editor = User.objects.get(username=f"editor.{iso3.lower()}")
-            report = create_report(state=state, cycle=open_cycle, by=editor, language=language)
-            if answers:
-                save_answers(
-                    report,
-                    by=editor,
-                    changes=[AnswerChange(k, v, 0) for k, v in answers.items()],
-                )
+            if not Report.objects.filter(state=state, cycle=open_cycle).exists():
+                editor = User.objects.get(username=f"editor.{iso3.lower()}")
+                report = create_report(state=state, cycle=open_cycle, by=editor, language=language)
+                Report.objects.filter(pk=report.pk).update(is_demo=True)
+                self._answer(report, share=share)
+
+    def _answer(self, report: Report, *, share: float) -> None:
+        _, questions = questionnaire_structure(report.questionnaire)
+        by_key = {q.key: q for q in questions}
+        answers = demo_answers(
+            questions, report.state, year=report.cycle.deadline.year, seed="demo", share=share
+        )
+        Answer.objects.bulk_create(
+            Answer(report=report, question=by_key[k], value=v) for k, v in answers.items()
+        )
 
     def _generated_reports(self, open_cycle: Cycle) -> None:
         """About 60% of States report in each of the last two cycles; a few open-cycle
@@ -216,8 +191,6 @@ class Command(BaseCommand):
         for index, cycle in enumerate(history):
             made = publish_demo_reports(DemoPlan(cycle), states, cycle_index=index, cycles=2)
             self.stdout.write(f"{cycle.meeting.short_name}: {len(made)} demo reports published.")
-        _, questions = questionnaire_structure(open_cycle.questionnaire)
-        by_key = {q.key: q for q in questions}
         for iso3, status, share in OPEN_CYCLE_STAGES:
             state = MemberState.objects.get(iso3=iso3)
             report, created = Report.objects.get_or_create(
@@ -233,9 +206,4 @@ class Command(BaseCommand):
                 },
             )
             if created and share:
-                answers = demo_answers(
-                    questions, state, year=open_cycle.deadline.year, seed="demo", share=share
-                )
-                Answer.objects.bulk_create(
-                    Answer(report=report, question=by_key[k], value=v) for k, v in answers.items()
-                )
+                self._answer(report, share=share)
