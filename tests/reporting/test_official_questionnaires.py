@@ -112,3 +112,26 @@ def test_load_official_versions_publishes_and_assigns_cycles():
     assert QuestionnaireVersion.objects.get(code="2026").based_on.code == "2024"
     assert Cycle.objects.get(meeting__kind="revcon", meeting__number=4).questionnaire.code == "2024"
     assert Cycle.objects.get(meeting__kind="bms", meeting__number=9).questionnaire.code == "2026"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_report_page_shows_the_2026_questionnaire_in_each_language(client_for, editor, language):
+    from core.models import MemberState
+    from reporting import services
+    from tests.conftest import open_cycle_for
+
+    load_official_versions()
+    version = QuestionnaireVersion.objects.get(code="2026")
+    report = services.create_report(
+        state=MemberState.objects.get(iso3="FRA"),
+        cycle=open_cycle_for(version),
+        by=editor,
+        language=language,
+    )
+    client = client_for(editor)
+    client.post("/i18n/setlang/", {"language": language, "next": "/"})
+    page = client.get(f"/reports/{report.pk}/sections/coordination/").content.decode()
+    first = questions(VERSIONS["2026.yaml"])[0]
+    assert first["text"][language] in page
+    assert ('dir="rtl"' in page) == (language == "ar")
