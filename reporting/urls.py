@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting.views import meetings, reports
+from reporting.views import exports, meetings, reports, spreadsheets
 
 app_name = "reporting"
 urlpatterns = [
@@ -32,3 +32,4 @@ urlpatterns = [
     path("reports/<int:pk>/print/", reports.report_print, name="report-print"),
     path("reports/<int:pk>/draft.pdf", reports.report_pdf, name="report-pdf"),
 ]
+urlpatterns += spreadsheets.urlpatterns + exports.urlpatterns

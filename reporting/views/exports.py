@@ -1,0 +1,3 @@
+"""exports (see the module docstring once written)."""
+
+urlpatterns: list = []

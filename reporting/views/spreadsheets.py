@@ -1,0 +1,3 @@
+"""spreadsheets (see the module docstring once written)."""
+
+urlpatterns: list = []
