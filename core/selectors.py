@@ -34,3 +34,11 @@ def audit_entries_visible_to(user: User) -> QuerySet[AuditEntry]:
     if not permissions.can_view_audit_log(user):
         return AuditEntry.objects.none()
     return AuditEntry.objects.select_related("actor", "state")
+
+
+def users_with_role(*roles: str, state: MemberState | None = None) -> QuerySet[User]:
+    """Active people holding one of `roles` now (for `state`, when given): who to notify."""
+    memberships = Membership.objects.active().filter(role__in=roles)
+    if state is not None:
+        memberships = memberships.filter(state=state)
+    return User.objects.filter(is_active=True, memberships__in=memberships).distinct()

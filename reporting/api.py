@@ -4,18 +4,42 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status, viewsets
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
+from core.i18n import current_language
 from core.mfa import has_recent_mfa
 from core.models import MemberState, Role
 from core.permissions import states_for
-from reporting import services
-from reporting.models import Answer, Cycle, Meeting, Question, QuestionnaireVersion, Report, Section
-from reporting.selectors import meetings_queryset, published_questionnaires, reports_visible_to
+from reporting import permissions, services
+from reporting.models import (
+    Answer,
+    Comment,
+    Cycle,
+    Meeting,
+    Question,
+    QuestionnaireVersion,
+    Report,
+    Section,
+)
+from reporting.revisions import diff_answers
+from reporting.selectors import (
+    answers_for_reader,
+    answers_with_derived,
+    meetings_queryset,
+    published_questionnaires,
+    questionnaire_structure,
+    reads_live_answers,
+    reports_visible_to,
+)
 
 
 class CycleSerializer(serializers.ModelSerializer):
@@ -160,11 +184,56 @@ class RevisionSummarySerializer(serializers.Serializer):
 
 
 class ReportDetailSerializer(ReportSerializer):
-    answers = AnswerSerializer(many=True, read_only=True)
-    revisions = RevisionSummarySerializer(many=True, read_only=True)
+    answers = serializers.SerializerMethodField()
+    revisions = serializers.SerializerMethodField()
 
     class Meta(ReportSerializer.Meta):
         fields = [*ReportSerializer.Meta.fields, "answers", "revisions"]
+
+    @extend_schema_field(AnswerSerializer(many=True))
+    def get_answers(self, report: Report) -> list[dict]:
+        """Live answers for the State and UNODA; the published revision for others."""
+        user = self.context["request"].user
+        if reads_live_answers(user, report):
+            return AnswerSerializer(report.answers.all(), many=True).data
+        values, _revisions = answers_for_reader(user, report)
+        return [
+            {"key": k, "value": v, "revision": None, "updated_at": None, "updated_by": None}
+            for k, v in values.items()
+        ]
+
+    @extend_schema_field(RevisionSummarySerializer(many=True))
+    def get_revisions(self, report: Report) -> list[dict]:
+        if not reads_live_answers(self.context["request"].user, report):
+            return []
+        return RevisionSummarySerializer(report.revisions.all(), many=True).data
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.StringRelatedField()
+    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = [
+            "id",
+            "question_key",
+            "parent",
+            "author",
+            "body",
+            "is_return_message",
+            "created_at",
+        ]
+
+
+class CommentCreateSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=5000)
+    question_key = serializers.CharField(max_length=60, required=False, allow_blank=True)
+    parent = serializers.IntegerField(required=False, allow_null=True)
+
+
+class ReturnSerializer(serializers.Serializer):
+    message = serializers.CharField(max_length=5000)
 
 
 class ReportCreateSerializer(serializers.Serializer):
@@ -264,6 +333,88 @@ class ReportViewSet(
         ]
         result = services.save_answers(report, by=request.user, changes=changes, clear_hidden=True)
         return Response({"revisions": result.revisions, "cleared": result.cleared})
+
+    def _transition(self, change, **kwargs):
+        report = change(self.get_object(), by=self.request.user, **kwargs)
+        return Response(ReportSerializer(report).data)
+
+    @extend_schema(request=ReturnSerializer, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"], url_path="return")
+    def return_for_clarification(self, request, pk=None):
+        """UNODA returns a submitted report to the State with a message."""
+        incoming = ReturnSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        return self._transition(services.return_report, message=incoming.validated_data["message"])
+
+    @extend_schema(request=None, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """UNODA accepts and publishes a submitted report."""
+        return self._transition(services.publish_report)
+
+    @extend_schema(request=None, responses={200: ReportSerializer})
+    @action(detail=True, methods=["post"])
+    def amend(self, request, pk=None):
+        """The State opens an amendment of its published report."""
+        return self._transition(services.amend_report)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("a", int), OpenApiParameter("b", str)],
+        responses={
+            200: inline_serializer(
+                "RevisionDiff", {"changes": serializers.ListField(child=serializers.DictField())}
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        """Answers that differ between revisions `a` and `b` (a number, or `now`)."""
+        report = self.get_object()
+        if not reads_live_answers(request.user, report):
+            raise exceptions.NotFound()
+        old, new = (self._answers(report, request.query_params.get(p, "")) for p in ("a", "b"))
+        _sections, questions = questionnaire_structure(report.questionnaire)
+        changes = diff_answers(questions, old, new, language=current_language())
+        return Response({"changes": [vars(c) for c in changes]})
+
+    def _answers(self, report: Report, which: str) -> dict:
+        if which == "now":
+            return answers_with_derived(report)
+        revision = report.revisions.filter(number=int(which) if which.isdigit() else -1).first()
+        if revision is None:
+            raise exceptions.ValidationError({"revision": ["Give a revision number or now."]})
+        return revision.answers
+
+    @extend_schema(methods=["GET"], responses={200: CommentSerializer(many=True)})
+    @extend_schema(
+        methods=["POST"], request=CommentCreateSerializer, responses={201: CommentSerializer}
+    )
+    @action(detail=True, methods=["get", "post"])
+    def comments(self, request, pk=None):
+        """Comments between the State and UNODA (never public)."""
+        report = self.get_object()
+        if not permissions.can_comment_on_report(request.user, report):
+            raise exceptions.NotFound()
+        if request.method == "GET":
+            return Response(
+                CommentSerializer(report.comments.select_related("author"), many=True).data
+            )
+        incoming = CommentCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        parent = (
+            report.comments.filter(pk=data.get("parent")).first() if data.get("parent") else None
+        )
+        if data.get("parent") and parent is None:
+            raise exceptions.ValidationError({"parent": ["No such comment on this report."]})
+        comment = services.add_comment(
+            report,
+            by=request.user,
+            body=data["body"],
+            question_key=data.get("question_key", ""),
+            parent=parent,
+        )
+        return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])

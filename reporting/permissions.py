@@ -30,9 +30,24 @@ def can_view_report(user: AnyUser, report: Report) -> bool:
     government officials and UNODA."""
     if is_unoda_staff(user) or report.state in states_for(user, *DRAFTING_ROLES):
         return True
-    if report.status != Report.Status.PUBLISHED:
+    if report.published_at is None:
         return False
-    return report.visibility == Report.Visibility.PUBLIC or is_government_official(user)
+    return report.published_visibility == Report.Visibility.PUBLIC or is_government_official(user)
+
+
+def can_review_report(user: AnyUser, report: Report) -> bool:
+    """UNODA reviewers and administrators return, publish and comment as UNODA."""
+    return is_unoda_staff(user)
+
+
+def can_comment_on_report(user: AnyUser, report: Report) -> bool:
+    """Comments are between the State and UNODA: never the public or other States."""
+    return is_unoda_staff(user) or report.state in states_for(user, *DRAFTING_ROLES)
+
+
+def can_amend_report(user: AnyUser, report: Report) -> bool:
+    """The State's editors and approver open an amendment of a published report."""
+    return report.state in states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER)
 
 
 def can_create_report(user: AnyUser, state: MemberState) -> bool:

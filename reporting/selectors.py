@@ -8,7 +8,15 @@ from django.db.models import Q, QuerySet
 
 from core import permissions
 from core.models import User
-from reporting.models import Cycle, Meeting, Question, QuestionnaireVersion, Report, Section
+from reporting.models import (
+    Cycle,
+    Meeting,
+    Question,
+    QuestionnaireVersion,
+    Report,
+    ReportRevision,
+    Section,
+)
 from reporting.permissions import DRAFTING_ROLES, is_government_official
 
 
@@ -33,9 +41,9 @@ def reports_visible_to(user: User) -> QuerySet[Report]:
     qs = Report.objects.select_related("state", "cycle__meeting")
     if permissions.is_unoda_staff(user):
         return qs
-    published = Q(status=Report.Status.PUBLISHED)
+    published = Q(published_at__isnull=False)
     if not is_government_official(user):
-        published &= Q(visibility=Report.Visibility.PUBLIC)
+        published &= Q(published_visibility=Report.Visibility.PUBLIC)
     own = Q(state__in=permissions.states_for(user, *DRAFTING_ROLES))
     return qs.filter(published | own)
 
@@ -70,3 +78,37 @@ def questionnaire_structure(
 def answers_of(report: Report) -> dict[str, object]:
     """{question key: value} for a report, in one query."""
     return dict(report.answers.values_list("question__key", "value"))
+
+
+def answers_with_derived(report: Report) -> dict[str, object]:
+    """The answers now, with calculated values computed, as a revision would store them."""
+    from reporting.questions import compute_derived
+
+    values = answers_of(report)
+    _sections, questions = questionnaire_structure(report.questionnaire)
+    for question in questions:
+        if question.type == Question.Type.DERIVED:
+            values[question.key] = compute_derived(question, values)
+    return values
+
+
+def published_revision(report: Report) -> ReportRevision | None:
+    """The last revision UNODA published: what readers outside the State and UNODA see."""
+    return report.revisions.filter(status=Report.Status.PUBLISHED).order_by("-number").first()
+
+
+def answers_for_reader(user: User, report: Report) -> tuple[dict[str, object], dict[str, int]]:
+    """Values (and revisions, for editors) that `user` may read: the live answers for the
+    State's officials and UNODA; for everyone else the published revision, so an amendment
+    in progress stays private until it is published."""
+    if reads_live_answers(user, report):
+        rows = list(report.answers.values_list("question__key", "value", "revision"))
+        return {k: v for k, v, _r in rows}, {k: r for k, _v, r in rows}
+    revision = published_revision(report)
+    return (dict(revision.answers) if revision else {}), {}
+
+
+def reads_live_answers(user: User, report: Report) -> bool:
+    return permissions.is_unoda_staff(user) or report.state in permissions.states_for(
+        user, *DRAFTING_ROLES
+    )

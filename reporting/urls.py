@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting.views import exports, meetings, reports, spreadsheets
+from reporting.views import exports, meetings, reports, review, spreadsheets
 
 app_name = "reporting"
 urlpatterns = [
@@ -31,5 +31,16 @@ urlpatterns = [
     path("reports/<int:pk>/submit/", reports.report_submit, name="report-submit"),
     path("reports/<int:pk>/print/", reports.report_print, name="report-print"),
     path("reports/<int:pk>/draft.pdf", reports.report_pdf, name="report-pdf"),
+]
+urlpatterns += [
+    path("review/", review.review_queue, name="review-queue"),
+    path("reports/<int:pk>/start-review/", review.report_start_review, name="report-start-review"),
+    path("reports/<int:pk>/return/", review.report_return, name="report-return"),
+    path("reports/<int:pk>/publish/", review.report_publish, name="report-publish"),
+    path("reports/<int:pk>/amend/", review.report_amend, name="report-amend"),
+    path("reports/<int:pk>/comments/", review.report_comments, name="report-comments"),
+    path("reports/<int:pk>/comments/add/", review.comment_add, name="comment-add"),
+    path("reports/<int:pk>/revisions/", review.report_revisions, name="report-revisions"),
+    path("reports/<int:pk>/revisions/diff/", review.revision_diff, name="revision-diff"),
 ]
 urlpatterns += spreadsheets.urlpatterns + exports.urlpatterns

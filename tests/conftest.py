@@ -7,7 +7,7 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core.cache import cache
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.celery import app as celery_app
 from core.models import MemberState, Role
@@ -19,12 +19,15 @@ from tests.factories import member
 
 @pytest.fixture(autouse=True)
 def _isolation(settings):
-    """Each test starts with an empty cache (rate limits) and in-process Celery tasks."""
+    """Each test starts in English, with an empty cache (rate limits) and in-process Celery
+    tasks (the locale middleware leaves the last request's language active in the thread)."""
+    translation.activate("en")
     cache.clear()
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     yield
     celery_app.conf.task_always_eager = eager
+    translation.deactivate()
 
 
 def enrol_totp(user) -> str:

@@ -19,7 +19,8 @@ class ReportQuerySet(models.QuerySet):
         return self.filter(status__in=[Report.Status.SUBMITTED, Report.Status.UNDER_REVIEW])
 
     def published(self) -> ReportQuerySet:
-        return self.filter(status=Report.Status.PUBLISHED)
+        """Reports with a published revision (also while an amendment is in progress)."""
+        return self.filter(published_at__isnull=False)
 
 
 class Report(models.Model):
@@ -59,6 +60,13 @@ class Report(models.Model):
     )
     visibility = models.CharField(
         _("visibility"), max_length=20, choices=Visibility.choices, blank=True
+    )
+    published_visibility = models.CharField(
+        max_length=20,
+        choices=Visibility.choices,
+        blank=True,
+        help_text="Visibility of the published revision: what readers outside the State see "
+        "while an amendment is in progress.",
     )
     language = models.CharField(_("report language"), max_length=10, choices=settings.LANGUAGES)
     is_demo = models.BooleanField(
@@ -173,3 +181,26 @@ class ReportRevision(models.Model):
         if self.pk is not None:
             raise PermissionError("Report revisions are immutable.")
         super().save(*args, **kwargs)
+
+
+class Comment(models.Model):
+    """A remark on a report (or one of its questions) between the State and UNODA, in
+    threads. Never shown to the public."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="comments")
+    question_key = models.CharField(max_length=60, blank=True, help_text="Empty: the whole report.")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=5000)
+    is_return_message = models.BooleanField(
+        default=False, help_text="The message sent with a return for clarification."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author}: {self.body[:60]}"

@@ -13,6 +13,13 @@ from reporting.services.reports import (
     submit_report,
     upload_attachment,
 )
+from reporting.services.review import (
+    add_comment,
+    amend_report,
+    publish_report,
+    return_report,
+    start_review,
+)
 
 __all__ = [
     "AnswerChange",
@@ -20,9 +27,14 @@ __all__ = [
     "AnswersInvalid",
     "ConfirmClear",
     "SaveResult",
+    "add_comment",
+    "amend_report",
     "create_meeting",
     "create_report",
     "mark_section_unchanged",
+    "publish_report",
+    "return_report",
+    "start_review",
     "save_answers",
     "submit_report",
     "upload_attachment",

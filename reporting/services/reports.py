@@ -34,8 +34,8 @@ from reporting.models import (
     Report,
     ReportRevision,
 )
-from reporting.questions import check_upload, clean_answer, compute_derived
-from reporting.selectors import answers_of, questionnaire_structure
+from reporting.questions import check_upload, clean_answer
+from reporting.selectors import answers_of, answers_with_derived, questionnaire_structure
 
 
 @dataclass(frozen=True)
@@ -363,13 +363,9 @@ def mark_section_unchanged(report: Report, *, section_key: str, by: User) -> Sav
     return result
 
 
-def _snapshot(report: Report, by: User) -> ReportRevision:
+def snapshot_report(report: Report, by: User) -> ReportRevision:
     """Freeze all answers (and calculated values) as the next revision."""
-    _sections, questions = questionnaire_structure(report.questionnaire)
-    values = answers_of(report)
-    for question in questions:
-        if question.type == "derived":
-            values[question.key] = compute_derived(question, values)
+    values = answers_with_derived(report)
     number = (report.revisions.aggregate(n=Max("number"))["n"] or 0) + 1
     return ReportRevision.objects.create(
         report=report,
@@ -418,7 +414,7 @@ def submit_report(report: Report, *, by: User, visibility: str, mfa_verified: bo
     report.visibility = visibility
     report.submitted_at = timezone.now()
     report.save(update_fields=["status", "visibility", "submitted_at", "updated_at"])
-    revision = _snapshot(report, by)
+    revision = snapshot_report(report, by)
     audit.record(
         "reporting.report.submitted",
         actor=by,

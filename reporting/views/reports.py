@@ -108,12 +108,14 @@ def report_create(request: HttpRequest) -> HttpResponse:
 
 
 def _page_view(request: HttpRequest, report: Report, *, only_section: str | None = None):
-    answers = list(report.answers.values_list("question__key", "value", "revision"))
+    """What this reader may see: live answers for the State and UNODA, otherwise the
+    published revision."""
+    values, revisions = selectors.answers_for_reader(request.user, report)
     return build_report_view(
         report,
         language=current_language(),
-        values={key: value for key, value, _rev in answers},
-        revisions={key: rev for key, _value, rev in answers},
+        values=values,
+        revisions=revisions,
         attachments=list(report.attachments.all()),
         only_section=only_section,
     )
@@ -138,9 +140,24 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submit_form": SubmitForm(),
             "recent_mfa": has_recent_mfa(request),
             "others": presence.others(report.pk, request.user) if editor else [],
-            "revisions": report.revisions.all(),
+            "live": selectors.reads_live_answers(request.user, report),
+            "can_review": permissions.can_review_report(request.user, report),
+            "can_amend": permissions.can_amend_report(request.user, report)
+            and report.can_move_to(Report.Status.AMENDMENT),
+            "can_comment": permissions.can_comment_on_report(request.user, report),
+            "since_last_submission": _last_two_submissions(report),
         },
     )
+
+
+def _last_two_submissions(report: Report) -> tuple[int, int] | None:
+    """Revision numbers of the two latest submissions: what changed since the previous one."""
+    numbers = list(
+        report.revisions.filter(status=Report.Status.SUBMITTED)
+        .order_by("-number")
+        .values_list("number", flat=True)[:2]
+    )
+    return (numbers[1], numbers[0]) if len(numbers) == 2 else None
 
 
 @login_required
@@ -411,7 +428,8 @@ def _print_context(request: HttpRequest, report: Report) -> dict[str, Any]:
     return {
         "report": report,
         "view": _page_view(request, report),
-        "draft": report.status != Report.Status.PUBLISHED,
+        "draft": selectors.reads_live_answers(request.user, report)
+        and report.status != Report.Status.PUBLISHED,
         "generated_at": timezone.now(),
     }
 
