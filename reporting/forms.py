@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.models import MemberState
 from reporting.models import Meeting, QuestionnaireVersion
 
 
@@ -80,3 +81,13 @@ class SubmitForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I confirm that this report has been cleared for submission by my Government."),
     )
+
+
+class ExtensionForm(forms.Form):
+    state = forms.ModelChoiceField(
+        label=pgettext_lazy("country", "State"), queryset=MemberState.objects.all()
+    )
+    deadline = forms.DateField(
+        label=_("Extended deadline"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

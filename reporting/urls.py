@@ -34,6 +34,7 @@ urlpatterns = [
 ]
 urlpatterns += [
     path("review/", review.review_queue, name="review-queue"),
+    path("cycles/<int:pk>/extensions/", review.cycle_extensions, name="cycle-extensions"),
     path("reports/<int:pk>/start-review/", review.report_start_review, name="report-start-review"),
     path("reports/<int:pk>/return/", review.report_return, name="report-return"),
     path("reports/<int:pk>/publish/", review.report_publish, name="report-publish"),

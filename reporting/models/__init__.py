@@ -1,4 +1,4 @@
-from reporting.models.meetings import Cycle, Meeting
+from reporting.models.meetings import Cycle, DeadlineExtension, Meeting, ReminderSent
 from reporting.models.questionnaires import Question, QuestionnaireVersion, Section
 from reporting.models.reports import Answer, Attachment, Comment, Report, ReportRevision
 
@@ -7,9 +7,11 @@ __all__ = [
     "Attachment",
     "Comment",
     "Cycle",
+    "DeadlineExtension",
     "Meeting",
     "Question",
     "QuestionnaireVersion",
+    "ReminderSent",
     "Report",
     "ReportRevision",
     "Section",

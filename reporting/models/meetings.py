@@ -122,6 +122,52 @@ class Cycle(models.Model):
     def __str__(self) -> str:
         return str(_("Reporting cycle for %(meeting)s") % {"meeting": self.meeting.short_name})
 
-    def is_open(self, day: datetime.date | None = None) -> bool:
+    def is_open(self, day: datetime.date | None = None, *, state=None) -> bool:
+        """Reports are taken from `opens_on` to `closes_on`, or to `state`'s extended
+        deadline when UNODA granted one that ends later."""
         day = day or timezone.localdate()
-        return self.opens_on <= day <= self.closes_on
+        if self.opens_on <= day <= self.closes_on:
+            return True
+        if state is None or day < self.opens_on:
+            return False
+        return self.extensions.filter(state=state, deadline__gte=day).exists()
+
+
+class DeadlineExtension(models.Model):
+    """UNODA gives one State more time in one cycle: its report counts as on time until
+    `deadline`, and reminders follow that date."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="extensions")
+    state = models.ForeignKey("core.MemberState", on_delete=models.PROTECT, related_name="+")
+    deadline = models.DateField(_("extended deadline"))
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    granted_by = models.ForeignKey("core.User", on_delete=models.PROTECT, related_name="+")
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "state"], name="one_extension_per_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} — {self.cycle}: {self.deadline}"
+
+
+class ReminderSent(models.Model):
+    """A deadline reminder that went to one State: the constraint makes each one go once."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="+")
+    state = models.ForeignKey("core.MemberState", on_delete=models.PROTECT, related_name="+")
+    days_before = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cycle", "state", "days_before"], name="one_reminder_per_step"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state} — {self.cycle}: {self.days_before} days before"

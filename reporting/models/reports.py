@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -96,6 +98,16 @@ class Report(models.Model):
             _("National report of %(state)s for %(meeting)s")
             % {"state": self.state, "meeting": self.cycle.meeting.short_name}
         )
+
+    def deadline(self) -> datetime.date:
+        """The cycle's deadline, or the State's extension."""
+        extension = self.cycle.extensions.filter(state_id=self.state_id).first()
+        return extension.deadline if extension else self.cycle.deadline
+
+    @property
+    def is_late(self) -> bool:
+        """Submitted after the deadline (late reports are accepted but flagged)."""
+        return self.submitted_at is not None and self.submitted_at.date() > self.deadline()
 
     @property
     def is_editable(self) -> bool:

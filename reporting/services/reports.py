@@ -96,7 +96,7 @@ def _ensure_editable(report: Report, by: User) -> None:
         )
     if not permissions.can_edit_report(by, report):
         raise WorkflowError(_("You may not change this report."), code="forbidden")
-    if report.status == Report.Status.DRAFT and not report.cycle.is_open():
+    if report.status == Report.Status.DRAFT and not report.cycle.is_open(state=report.state):
         raise WorkflowError(
             _("The reporting cycle closed on %(date)s. The report can no longer be changed.")
             % {"date": date_format(report.cycle.closes_on)},
@@ -280,7 +280,7 @@ def create_report(
     from its previous report."""
     if not permissions.can_create_report(by, state):
         raise WorkflowError(_("You may not start a report for this State."), code="forbidden")
-    if not cycle.is_open():
+    if not cycle.is_open(state=state):
         raise WorkflowError(_("This reporting cycle is not open."), code="cycle_closed")
     version = cycle.questionnaire
     if version is None or version.status != QuestionnaireVersion.Status.PUBLISHED:
@@ -391,7 +391,7 @@ def submit_report(report: Report, *, by: User, visibility: str, mfa_verified: bo
         )
     if not report.can_move_to(Report.Status.SUBMITTED):
         raise WorkflowError(_("This report has already been submitted."), code="not_editable")
-    if report.status == Report.Status.DRAFT and not report.cycle.is_open():
+    if report.status == Report.Status.DRAFT and not report.cycle.is_open(state=report.state):
         raise WorkflowError(_("This reporting cycle is closed."), code="cycle_closed")
     if visibility not in Report.Visibility.values:
         raise WorkflowError(_("Choose whether the report is public or restricted."))

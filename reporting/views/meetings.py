@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core.errors import WorkflowError
+from core.permissions import is_unoda_staff
 from core.views import deny
 from reporting import selectors, services
 from reporting.forms import MeetingForm
@@ -22,6 +23,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
         {
             "meetings": selectors.meetings_queryset(),
             "can_manage": can_manage_meetings(request.user),
+            "can_review": is_unoda_staff(request.user),
         },
     )
 

@@ -16,8 +16,10 @@ from core.i18n import current_language
 from core.views import deny
 from reporting import permissions, selectors, services
 from reporting.filters import ReviewQueueFilter
-from reporting.models import Comment, Report
+from reporting.forms import ExtensionForm
+from reporting.models import Comment, Cycle, Report
 from reporting.revisions import diff_answers
+from reporting.services.deadlines import grant_extension
 from reporting.views.reports import get_report_for_user
 
 
@@ -179,3 +181,31 @@ def _revision_answers(report: Report, which: str) -> tuple[dict, str]:
         "number": revision.number,
         "status": revision.get_status_display(),
     }
+
+
+@login_required
+def cycle_extensions(request: HttpRequest, pk: int) -> HttpResponse:
+    """UNODA lists and grants deadline extensions for one cycle."""
+    if not permissions.is_unoda_staff(request.user):
+        raise deny(request, "cannot manage extensions")
+    cycle = get_object_or_404(Cycle.objects.select_related("meeting"), pk=pk)
+    form = ExtensionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            grant_extension(cycle=cycle, by=request.user, **form.cleaned_data)
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The extension was granted."))
+            return redirect("reporting:cycle-extensions", cycle.pk)
+    return render(
+        request,
+        "reporting/cycle_extensions.html",
+        {
+            "cycle": cycle,
+            "form": form,
+            "extensions": cycle.extensions.select_related("state", "granted_by").order_by(
+                "state__name"
+            ),
+        },
+    )
