@@ -4,7 +4,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.models import MemberState
-from reporting.models import Meeting, QuestionnaireVersion
+from reporting.filters import REGIONS
+from reporting.models import Cycle, Meeting, QuestionnaireVersion
 
 
 class MeetingForm(forms.Form):
@@ -91,3 +92,28 @@ class ExtensionForm(forms.Form):
         label=_("Extended deadline"), widget=forms.DateInput(attrs={"type": "date"})
     )
     reason = forms.CharField(label=_("Reason"), max_length=300, required=False)
+
+
+class ArchiveFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search the answers"), required=False, max_length=200)
+    cycle = forms.ModelChoiceField(
+        label=_("Reporting cycle"),
+        required=False,
+        queryset=Cycle.objects.select_related("meeting").order_by("-deadline"),
+    )
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("All regions")), *REGIONS]
+    )
+    regional_group = forms.ChoiceField(
+        label=_("UN regional group"),
+        required=False,
+        choices=[("", _("All groups")), *MemberState.RegionalGroup.choices],
+    )
+    question = forms.RegexField(
+        regex=r"^[a-z0-9_.]+$",
+        label=_("Question key"),
+        required=False,
+        max_length=60,
+        help_text=_("With an answer: e.g. transfers.import_marking and yes."),
+    )
+    answer = forms.CharField(label=_("Answer"), required=False, max_length=100)

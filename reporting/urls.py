@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reporting.views import exports, meetings, reports, review, spreadsheets
+from reporting.views import archive, exports, meetings, reports, review, spreadsheets
 
 app_name = "reporting"
 urlpatterns = [
@@ -33,6 +33,8 @@ urlpatterns = [
     path("reports/<int:pk>/draft.pdf", reports.report_pdf, name="report-pdf"),
 ]
 urlpatterns += [
+    path("archive/", archive.archive, name="archive"),
+    path("archive/states/<str:iso3>/", archive.state_history, name="state-history"),
     path("review/", review.review_queue, name="review-queue"),
     path("cycles/<int:pk>/extensions/", review.cycle_extensions, name="cycle-extensions"),
     path("reports/<int:pk>/start-review/", review.report_start_review, name="report-start-review"),

@@ -121,7 +121,6 @@ def _page_view(request: HttpRequest, report: Report, *, only_section: str | None
     )
 
 
-@login_required
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request, pk)
@@ -434,14 +433,12 @@ def _print_context(request: HttpRequest, report: Report) -> dict[str, Any]:
     }
 
 
-@login_required
 @require_GET
 def report_print(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request, pk)
     return render(request, "reporting/report_print.html", _print_context(request, report))
 
 
-@login_required
 @require_GET
 def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request, pk)
