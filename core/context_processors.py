@@ -16,6 +16,7 @@ def shell(request: HttpRequest) -> dict:
             or bool(permissions.states_for(user, Role.STATE_APPROVER)),
             "audit": permissions.can_view_audit_log(user),
             "admin": permissions.is_administrator(user),
+            "unread": user.notifications.unread().count(),
             "reports": bool(
                 permissions.states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER, Role.ASSISTANT)
             ),

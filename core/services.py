@@ -24,6 +24,7 @@ from core.models import (
     Invitation,
     Membership,
     MemberState,
+    Notification,
     Organisation,
     Role,
     User,
@@ -291,3 +292,13 @@ def update_profile(*, user: User, first_name: str, last_name: str, language: str
 
 def account_exists(email: str) -> bool:
     return User.objects.filter(email__iexact=email).exists()
+
+
+def notify(*, user: User, message: str, url: str = "") -> Notification:
+    """Leave a message in the person's notifications (already in their language)."""
+    return Notification.objects.create(user=user, message=message[:500], url=url[:300])
+
+
+@transaction.atomic
+def mark_notifications_read(*, user: User) -> int:
+    return Notification.objects.unread().filter(user=user).update(read_at=timezone.now())

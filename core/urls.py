@@ -16,4 +16,5 @@ urlpatterns = [
     path("organisations/new/", views.organisation_edit, name="organisation-create"),
     path("organisations/<int:pk>/edit/", views.organisation_edit, name="organisation-edit"),
     path("audit/", views.audit_log, name="audit-log"),
+    path("notifications/", views.notifications, name="notifications"),
 ]

@@ -28,7 +28,7 @@ from core.forms import (
     OrganisationForm,
     ProfileForm,
 )
-from core.models import ApiToken, Membership, MemberState, Organisation, Role
+from core.models import ApiToken, Membership, MemberState, Notification, Organisation, Role
 from core.tasks import HEARTBEAT_KEY
 
 logger = logging.getLogger(__name__)
@@ -284,3 +284,19 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
     return render(request, "403.html", status=403)
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The person's notifications; POST marks them all as read."""
+    if request.method == "POST":
+        services.mark_notifications_read(user=request.user)
+        return redirect("core:notifications")
+    page = Paginator(Notification.objects.filter(user=request.user), 50)
+    return render(
+        request,
+        "core/notifications.html",
+        {
+            "page": page.get_page(request.GET.get("page")),
+        },
+    )

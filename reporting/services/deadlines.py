@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.emails import send_templated_mail
+from core.emails import render_subject, send_templated_mail
 from core.errors import WorkflowError
 from core.models import MemberState, Role, User
 from core.permissions import is_unoda_staff
 from core.selectors import users_with_role
+from core.services import notify
 from reporting.models import Cycle, DeadlineExtension, ReminderSent, Report
 
 #: Days before the deadline at which States without a submitted report are reminded.
@@ -60,7 +61,13 @@ def _remind(cycle: Cycle, state: MemberState, step: int, deadline: datetime.date
             ReminderSent.objects.create(
                 cycle=cycle, state=state, days_before=step, recipients=len(recipients)
             )
+            context = {"cycle": cycle, "state": state, "deadline": deadline, "days": step}
             for person in recipients:
+                notify(
+                    user=person,
+                    url=reverse("dashboard"),
+                    message=render_subject("deadline_reminder", person.language, context),
+                )
                 send_templated_mail(
                     template="deadline_reminder",
                     to=person.email,

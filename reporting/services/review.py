@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.emails import send_templated_mail
+from core.emails import render_subject, send_templated_mail
 from core.errors import WorkflowError
 from core.models import Role, User
 from core.selectors import users_with_role
+from core.services import notify
 from reporting import permissions
 from reporting.models import Comment, Report
 from reporting.selectors import questionnaire_structure
@@ -52,9 +53,16 @@ def _move(
 
 
 def _notify(report: Report, template: str, recipients, **context) -> None:
-    """E-mail each recipient in their own language, once the transaction commits."""
-    link = settings.SITE_URL + reverse("reporting:report-detail", args=[report.pk])
+    """Tell each recipient in their own language: in the platform and by e-mail (sent once
+    the transaction commits)."""
+    path = reverse("reporting:report-detail", args=[report.pk])
+    link = settings.SITE_URL + path
     for person in recipients:
+        notify(
+            user=person,
+            url=path,
+            message=render_subject(template, person.language, {"report": report, **context}),
+        )
         if person.email:
             send_templated_mail(
                 template=template,

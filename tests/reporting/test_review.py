@@ -125,10 +125,8 @@ def test_amendment_keeps_the_published_version_visible(
         by=editor,
         changes=[services.AnswerChange("1.2", "Amended name", stored(report, "1.2")[1])],
     )
-    public = anonymous.get(reverse("reporting:report-print", args=[report.pk]))
-    assert public.status_code == 302  # print view needs login; the API is the public read
-    api = APIClient().get(f"/api/v1/reports/{report.pk}/")
-    assert api.status_code == 401
+    public = anonymous.get(reverse("reporting:report-print", args=[report.pk])).content.decode()
+    assert "National Commission on Small Arms" in public and "Amended name" not in public
     outsider_official = member(Role.STATE_EDITOR, state="KEN")
     page = client_for(outsider_official).get(reverse("reporting:report-print", args=[report.pk]))
     assert "National Commission on Small Arms" in page.content.decode()
@@ -255,3 +253,21 @@ def test_api_transitions(reviewer, editor, submitted):
     assert comments[0]["is_return_message"] is True
     diff = api(editor).get(f"/api/v1/reports/{submitted.pk}/diff/", {"a": 1, "b": "now"})
     assert diff.status_code == 200 and diff.json()["changes"] == []
+
+
+def test_returned_report_notifies_in_the_app_in_each_language(
+    client_for, reviewer, editor, approver, submitted
+):
+    from core.models import Notification
+
+    approver.language = "es"
+    approver.save()
+    services.return_report(submitted, by=reviewer, message="Check 2.1")
+    to_editor = Notification.objects.get(user=editor)
+    assert to_editor.url == reverse("reporting:report-detail", args=[submitted.pk])
+    assert "Returned for clarification" in to_editor.message
+    assert Notification.objects.get(user=approver).message != to_editor.message  # Spanish
+    client = client_for(editor)
+    assert "1 new notification" in client.get("/").content.decode()
+    client.post(reverse("core:notifications"))
+    assert not Notification.objects.unread().filter(user=editor).exists()
