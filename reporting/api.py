@@ -30,6 +30,7 @@ from reporting.models import (
     Report,
     Section,
 )
+from reporting.questionnaire_io import QUESTION_FIELDS
 from reporting.revisions import diff_answers
 from reporting.selectors import (
     answers_for_reader,
@@ -85,18 +86,7 @@ class MeetingViewSet(viewsets.ReadOnlyModelViewSet):
 class QuestionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Question
-        fields = [
-            "key",
-            "number",
-            "type",
-            "text",
-            "help",
-            "required",
-            "paragraph",
-            "options",
-            "config",
-            "condition",
-        ]
+        fields = list(QUESTION_FIELDS)
 
 
 class SectionSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ and optional on import. Texts map language codes to strings; English is required
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +32,14 @@ from core.errors import WorkflowError
 from core.models import User
 from reporting.models import Question, QuestionnaireVersion, Section
 from reporting.permissions import can_manage_questionnaires
+from reporting.questions import YES_NO_VALUES
 
 FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
-YES_NO_VALUES = ("yes", "no", "in_development")
 CHOICE_TYPES = (Question.Type.SINGLE_CHOICE, Question.Type.MULTIPLE_CHOICE)
 VERSION_FIELDS = {"code", "title", "based_on", "sections"}
 SECTION_FIELDS = {"key", "number", "title", "help", "questions"}
-QUESTION_FIELDS = {
+#: A question's fields in a questionnaire file, in the order they are written (the API uses it).
+QUESTION_FIELDS = (
     "key",
     "number",
     "type",
@@ -48,7 +50,7 @@ QUESTION_FIELDS = {
     "options",
     "config",
     "condition",
-}
+)
 
 
 class QuestionnaireDefinitionError(WorkflowError):
@@ -307,7 +309,7 @@ def _kind_problem(field: str, value: Any, kind: type, description: str) -> str |
     return _("%(field)s must be %(kind)s") % {"field": field, "kind": description}
 
 
-def _unknown_fields(data: dict, known: set[str]) -> list[str]:
+def _unknown_fields(data: dict, known: Collection[str]) -> list[str]:
     return [
         _("unknown field '%(field)s'") % {"field": field} for field in data if field not in known
     ]
