@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -14,4 +15,12 @@ app.autodiscover_tasks()
 # so no database scheduler is needed.
 app.conf.beat_schedule = {
     "heartbeat": {"task": "core.tasks.heartbeat", "schedule": 300.0},
+    "deadline-reminders": {
+        "task": "reporting.tasks.send_deadline_reminders",
+        "schedule": crontab(minute=0, hour=6),
+    },
+    "stale-workbook-uploads": {
+        "task": "reporting.tasks.delete_stale_workbook_uploads",
+        "schedule": crontab(minute=30),
+    },
 }

@@ -7,8 +7,9 @@ from celery import shared_task
 from django.contrib.auth.models import AnonymousUser
 
 from core.models import User
-from reporting import exports
+from reporting import exports, spreadsheets
 from reporting.models import Cycle
+from reporting.services import deadlines
 
 
 @shared_task
@@ -23,3 +24,15 @@ def build_cycle_export(cycle_id: int, fmt: str, language: str, user_id: int | No
     return exports.store_cycle_export(
         cycle, fmt=fmt, language=language, user=user or AnonymousUser()
     )
+
+
+@shared_task
+def send_deadline_reminders() -> int:
+    """Daily: remind States without a submitted report (each reminder goes once)."""
+    return deadlines.send_deadline_reminders()
+
+
+@shared_task
+def delete_stale_workbook_uploads() -> int:
+    """Hourly: uploaded workbooks whose changes were never confirmed."""
+    return spreadsheets.delete_stale_uploads()

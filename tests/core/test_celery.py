@@ -39,7 +39,7 @@ def test_heartbeat_in_process_sets_the_canary():
     assert cache.get(HEARTBEAT_KEY) == value
 
 
-def test_beat_schedule_names_existing_tasks():
+def test_beat_schedule_names_existing_tasks(db):  # Celery runs the model checks on import
     app.loader.import_default_modules()
     for entry in app.conf.beat_schedule.values():
         assert entry["task"] in app.tasks
