@@ -72,9 +72,9 @@ def csv_rows(response) -> list[list[str]]:
 
 
 def xlsx_sheet(response):
-    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
-    response.close()
-    return sheet
+    # getvalue() reads streamed and plain responses alike (and closes them the way the test
+    # client expects: calling close() here would also close the test's database connection).
+    return load_workbook(io.BytesIO(response.getvalue())).active
 
 
 def xlsx_rows(sheet) -> list[list[str]]:
