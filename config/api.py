@@ -3,10 +3,16 @@
 from rest_framework.routers import DefaultRouter
 
 from core.api import MemberStateViewSet
-from reporting.api import MeetingViewSet, QuestionnaireViewSet, ReportViewSet
+from reporting.api import (
+    CycleExportViewSet,
+    MeetingViewSet,
+    QuestionnaireViewSet,
+    ReportViewSet,
+)
 
 router = DefaultRouter()
 router.register("states", MemberStateViewSet, basename="state")
 router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("reports", ReportViewSet, basename="report")
+router.register("cycles", CycleExportViewSet, basename="cycle")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import Prefetch
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -19,7 +21,7 @@ from core.i18n import current_language
 from core.mfa import has_recent_mfa
 from core.models import MemberState, Role
 from core.permissions import states_for
-from reporting import permissions, services
+from reporting import exports, permissions, services
 from reporting.models import (
     Answer,
     Comment,
@@ -406,6 +408,21 @@ class ReportViewSet(
         )
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        parameters=[OpenApiParameter("lang", str)],
+        responses={
+            200: inline_serializer(
+                "ReportExport",
+                {"report": serializers.DictField(), "answers": serializers.DictField()},
+            )
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def export(self, request, pk=None):
+        """The report as the JSON export (answers with readable values in `lang`)."""
+        report = self.get_object()
+        return Response(exports.report_json(report, language=_language(request), user=request.user))
+
     @extend_schema(request=SubmitSerializer, responses={200: ReportSerializer})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
@@ -420,3 +437,27 @@ class ReportViewSet(
             mfa_verified=request.auth is None and has_recent_mfa(request._request),
         )
         return Response(ReportSerializer(report).data)
+
+
+def _language(request) -> str:
+    code = request.query_params.get("lang", "")
+    return code if code in settings.LANGUAGE_CODES else current_language()
+
+
+class CycleExportViewSet(viewsets.GenericViewSet):
+    """A cycle's published answers as CSV, one row per State (public and restricted reports
+    according to the caller, like the pages)."""
+
+    permission_classes = [AllowAny]
+    queryset = Cycle.objects.select_related("meeting", "questionnaire")
+
+    @extend_schema(
+        parameters=[OpenApiParameter("lang", str)], responses={(200, "text/csv"): OpenApiTypes.STR}
+    )
+    @action(detail=True, methods=["get"], url_path="export")
+    def export_csv(self, request, pk=None):
+        cycle = self.get_object()
+        lines = exports.cycle_csv_lines(cycle, user=request.user, language=_language(request))
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="cycle-{cycle.pk}.csv"'
+        return response

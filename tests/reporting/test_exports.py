@@ -415,3 +415,20 @@ def test_state_data_for_the_state_and_unoda_only(
     for client in (client_for(outsider), client_for(donor), anonymous):
         assert client.get(url("state-data", "FRA")).status_code == 404
     assert client_for(editor).get(url("state-data", "XXX")).status_code == 404
+
+
+def test_api_exports_follow_the_same_visibility(client_for, cycle):
+    from rest_framework.test import APIClient
+
+    restricted = published(cycle, "FRA", visibility="restricted")
+    public = published(cycle, "KEN")
+    anonymous = APIClient()
+    csv_response = anonymous.get(f"/api/v1/cycles/{cycle.pk}/export/")
+    assert csv_response.status_code == 200
+    assert list(by_state(csv_rows(csv_response))) == ["KEN"]
+    assert anonymous.get(f"/api/v1/reports/{public.pk}/export/").status_code == 401
+    official = APIClient()
+    official.force_authenticate(member(Role.STATE_EDITOR, state="BRA"))
+    exported = official.get(f"/api/v1/reports/{restricted.pk}/export/", {"lang": "fr"})
+    assert exported.status_code == 200
+    assert exported.json()["answers"]
