@@ -6,7 +6,7 @@ report is a 404."""
 from __future__ import annotations
 
 import copy
-import io
+import tempfile
 from typing import Any
 
 from django.conf import settings
@@ -117,16 +117,24 @@ def cycle_export_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return response
 
 
-def _xlsx_now(request: HttpRequest, cycle: Cycle, language: str) -> HttpResponse:
-    """A small workbook (under SYNC_XLSX_LIMIT reports), built in memory and sent at once;
-    large ones are built by the Celery task into storage."""
-    workbook = io.BytesIO()
-    exports.write_cycle_xlsx(cycle, user=request.user, language=language, path_or_stream=workbook)
-    response = HttpResponse(workbook.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        True, _download_name(cycle, language, "xlsx")
+def _xlsx_now(request: HttpRequest, cycle: Cycle, language: str) -> FileResponse:
+    """A small workbook (under SYNC_XLSX_LIMIT reports), built into a temporary file that is
+    streamed and deleted when the response closes; large ones are built by the Celery task."""
+    workbook = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it)
+    try:
+        exports.write_cycle_xlsx(
+            cycle, user=request.user, language=language, path_or_stream=workbook
+        )
+    except BaseException:
+        workbook.close()
+        raise
+    workbook.seek(0)
+    return FileResponse(
+        workbook,
+        as_attachment=True,
+        filename=_download_name(cycle, language, "xlsx"),
+        content_type=XLSX_TYPE,
     )
-    return response
 
 
 @private
