@@ -192,15 +192,19 @@ def publish_demo_reports(
         rng = _rng(seed, "report", state.iso3, plan.cycle.pk)
         submitted_at, _late = _dates(plan, rng)
         answers = demo_answers(questions, state, year=plan.cycle.deadline.year, seed=seed)
+        visibility = (
+            Report.Visibility.RESTRICTED
+            if rng.random() < plan.restricted_share
+            else Report.Visibility.PUBLIC
+        )
         report = Report.objects.create(
             state=state,
             cycle=plan.cycle,
             questionnaire=plan.cycle.questionnaire,
             status=Report.Status.PUBLISHED,
             language=rng.choice(["en", "fr", "es", "ar", "ru"]),
-            visibility=Report.Visibility.RESTRICTED
-            if rng.random() < plan.restricted_share
-            else Report.Visibility.PUBLIC,
+            visibility=visibility,
+            published_visibility=visibility,
             submitted_at=submitted_at,
             published_at=submitted_at + datetime.timedelta(days=14),
             is_demo=True,

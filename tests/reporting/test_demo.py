@@ -43,3 +43,15 @@ def test_demo_opens_a_reporting_cycle(db):
     call_command("demo", "--force", stdout=StringIO())
     assert Cycle.objects.open_on().exists()
     assert Report.objects.filter(state__iso3="KEN", status="draft").exists()
+
+
+def test_demo_reports_are_marked_as_demo_data(anonymous, db):
+    call_command("demo", "--force", stdout=StringIO())
+    assert not Report.objects.filter(is_demo=False).exists()
+    report = Report.objects.filter(status="published", published_visibility="public").first()
+    page = (
+        client_for(User.objects.get(username="reviewer"))
+        .get(f"/reports/{report.pk}/")
+        .content.decode()
+    )
+    assert "Demo data" in page

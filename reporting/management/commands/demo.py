@@ -16,6 +16,7 @@ from reporting.questionnaire_io import copy_version, publish_version
 from reporting.questionnaires import load_official_versions
 from reporting.selectors import questionnaire_structure
 from reporting.services import create_meeting, create_report
+from reporting.services.reports import snapshot_report
 
 DEMO_PASSWORD = "demo-poa-2026"  # noqa: S105 — printed and documented: demo only
 
@@ -155,6 +156,9 @@ class Command(BaseCommand):
                     "language": language,
                     "questionnaire": cycle.questionnaire,
                     "visibility": Report.Visibility.PUBLIC,
+                    "published_visibility": Report.Visibility.PUBLIC
+                    if status == Report.Status.PUBLISHED
+                    else "",
                     "submitted_at": now,
                     "published_at": now if status == Report.Status.PUBLISHED else None,
                     "is_demo": True,
@@ -162,6 +166,7 @@ class Command(BaseCommand):
             )
             if created:
                 self._answer(report, share=1.0)
+                snapshot_report(report, None)  # the submitted or published revision
         for iso3, language, share in (("FRA", "fr", 0.3), ("KEN", "en", 0.0)):
             state = MemberState.objects.get(iso3=iso3)
             if not Report.objects.filter(state=state, cycle=open_cycle).exists():
