@@ -9,6 +9,7 @@ from reporting.api import (
     QuestionnaireViewSet,
     ReportViewSet,
 )
+from tracing.api import ContactPointViewSet
 
 router = DefaultRouter()
 router.register("states", MemberStateViewSet, basename="state")
@@ -16,3 +17,4 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("reports", ReportViewSet, basename="report")
 router.register("cycles", CycleExportViewSet, basename="cycle")
+router.register("contact-points", ContactPointViewSet, basename="contact-point")

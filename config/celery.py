@@ -19,6 +19,10 @@ app.conf.beat_schedule = {
         "task": "reporting.tasks.send_deadline_reminders",
         "schedule": crontab(minute=0, hour=6),
     },
+    "contacts-confirmation": {
+        "task": "tracing.tasks.request_yearly_confirmations",
+        "schedule": crontab(minute=0, hour=7, day_of_month=1),
+    },
     "stale-workbook-uploads": {
         "task": "reporting.tasks.delete_stale_workbook_uploads",
         "schedule": crontab(minute=30),

@@ -4,6 +4,7 @@ import datetime
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -66,6 +67,8 @@ class Command(BaseCommand):
         self._questionnaires(users["admin"], cycle)
         self._reports(cycle)
         self._generated_reports(cycle)
+        # Other apps add their demo data through their own commands (reporting imports none).
+        call_command("demo_contacts", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Accounts: {', '.join(users)} — password: {DEMO_PASSWORD}")
         if not settings.DEBUG:

@@ -1,0 +1,11 @@
+"""What tracing does when reporting says a report was published."""
+
+from django.dispatch import receiver
+
+from reporting.signals import report_published
+from tracing.services import propose_updates_from_report
+
+
+@receiver(report_published)
+def offer_contact_updates(sender, report, revision, **kwargs) -> None:
+    propose_updates_from_report(report, revision.answers)

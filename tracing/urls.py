@@ -1,0 +1,15 @@
+from django.urls import path
+
+from tracing import views
+
+app_name = "tracing"
+urlpatterns = [
+    path("contacts/", views.directory, name="directory"),
+    path("contacts/directory.csv", views.directory_csv, name="directory-csv"),
+    path("contacts/directory.vcf", views.directory_vcard, name="directory-vcard"),
+    path("contacts/directory.pdf", views.directory_pdf, name="directory-pdf"),
+    path("contacts/<str:iso3>/", views.state_contacts, name="state-contacts"),
+    path("contacts/<str:iso3>/confirm/", views.contacts_confirm, name="contacts-confirm"),
+    path("contacts/<str:iso3>/<slug:kind>/", views.contact_edit, name="contact-edit"),
+    path("contacts/<str:iso3>/updates/<int:pk>/", views.proposal_decide, name="proposal-decide"),
+]
