@@ -9,7 +9,7 @@ from reporting.api import (
     QuestionnaireViewSet,
     ReportViewSet,
 )
-from tracing.api import ContactPointViewSet
+from tracing.api import ContactPointViewSet, MarkingPracticeViewSet
 
 router = DefaultRouter()
 router.register("states", MemberStateViewSet, basename="state")
@@ -18,3 +18,4 @@ router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire"
 router.register("reports", ReportViewSet, basename="report")
 router.register("cycles", CycleExportViewSet, basename="cycle")
 router.register("contact-points", ContactPointViewSet, basename="contact-point")
+router.register("marking-practices", MarkingPracticeViewSet, basename="marking-practice")

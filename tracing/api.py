@@ -4,8 +4,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 from rest_framework.permissions import AllowAny
 
-from tracing.models import ContactPoint
-from tracing.selectors import visible_contact
+from tracing.models import ContactPoint, MarkingPractice
+from tracing.selectors import marking_catalogue, visible_contact
 
 
 class ContactPointSerializer(serializers.ModelSerializer):
@@ -41,3 +41,35 @@ class ContactPointViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return ContactPoint.objects.select_related("state").order_by("state__name", "kind")
+
+
+class MarkingPracticeSerializer(serializers.ModelSerializer):
+    state = serializers.SlugRelatedField(slug_field="iso3", read_only=True)
+
+    class Meta:
+        model = MarkingPractice
+        fields = [
+            "state",
+            "manufacture_required",
+            "manufacture_elements",
+            "country_code",
+            "manufacture_methods",
+            "import_required",
+            "import_mark_format",
+            "import_mark_year",
+            "state_held_marked",
+            "alteration_measures",
+            "updated_at",
+        ]
+
+
+class MarkingPracticeViewSet(viewsets.ReadOnlyModelViewSet):
+    """How States mark small arms. `?search=` finds a country code or import mark."""
+
+    serializer_class = MarkingPracticeSerializer
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return marking_catalogue(
+            self.request.user, text=self.request.query_params.get("search", "")
+        )

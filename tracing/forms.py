@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import MemberState
 from reporting.filters import REGIONS
-from tracing.models import CONTACT_FIELDS, ContactPoint
+from tracing.models import CONTACT_FIELDS, ContactPoint, MarkingPractice
 
 FIELD_LABELS = {name: ContactPoint._meta.get_field(name).verbose_name for name in CONTACT_FIELDS}
 
@@ -55,3 +55,20 @@ class ContactPointForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Government officials of Member States and UNODA see every field."),
     )
+
+
+class MarkingSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Country code, import mark or State"), required=False, max_length=100
+    )
+    region = forms.ChoiceField(
+        label=_("Region"), required=False, choices=[("", _("All regions")), *REGIONS]
+    )
+
+
+class MarkingForm(forms.ModelForm):
+    """What the State completes or corrects by hand (the rest comes from its report)."""
+
+    class Meta:
+        model = MarkingPractice
+        fields = ["country_code", "import_mark_format", "alteration_measures", "is_public"]

@@ -136,3 +136,47 @@ class ContactUpdateProposal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} {self.kind} from report {self.report_id}"
+
+
+class MarkingPractice(models.Model):
+    """How a State marks small arms: at manufacture, at import, State-held weapons. Filled
+    from its published report and kept up to date by the State (resolution 72/57, para 3)."""
+
+    state = models.OneToOneField(
+        MemberState, on_delete=models.PROTECT, related_name="marking_practice"
+    )
+    manufacture_required = models.CharField(
+        _("marking at manufacture required"), max_length=20, blank=True
+    )
+    manufacture_elements = models.JSONField(
+        _("elements marked at manufacture"), default=list, blank=True
+    )
+    country_code = models.CharField(_("country code or symbol"), max_length=300, blank=True)
+    manufacture_methods = models.JSONField(_("marking methods"), default=list, blank=True)
+    import_required = models.CharField(_("marking at import required"), max_length=20, blank=True)
+    import_mark_format = models.CharField(
+        _("format of the import mark"), max_length=300, blank=True
+    )
+    import_mark_year = models.CharField(_("year of import marked"), max_length=20, blank=True)
+    state_held_marked = models.CharField(_("State-held weapons marked"), max_length=20, blank=True)
+    alteration_measures = models.TextField(
+        _("measures against removal or alteration of marks"), max_length=5000, blank=True
+    )
+    is_public = models.BooleanField(
+        _("public"),
+        default=True,
+        help_text=_("Otherwise only government officials and UNODA see it."),
+    )
+    source_report = models.ForeignKey(
+        "reporting.Report", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["state__name"]
+
+    def __str__(self) -> str:
+        return f"{self.state} — marking"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.models import User
-from tracing.models import CONTACT_FIELDS, ContactPoint
+from tracing.models import CONTACT_FIELDS, ContactPoint, MarkingPractice
 from tracing.permissions import sees_all_contact_fields
 
 
@@ -48,3 +48,22 @@ def visible_field_names(user: User, contact: ContactPoint) -> tuple[str, ...]:
 def visible_contact(user: User, contact: ContactPoint) -> dict:
     """The contact as this reader may see it (hidden fields left out)."""
     return {name: getattr(contact, name) for name in visible_field_names(user, contact)}
+
+
+def marking_catalogue(user: User, *, text: str = "", region: str = "") -> QuerySet[MarkingPractice]:
+    """Marking practices readers may see, searchable by country code or import mark
+    ("which State uses this mark?")."""
+    practices = MarkingPractice.objects.select_related("state").order_by("state__name")
+    if not sees_all_contact_fields(user):
+        practices = practices.filter(is_public=True)
+    if region:
+        practices = practices.filter(state__region=region)
+    if text.strip():
+        needle = text.strip()
+        practices = practices.filter(
+            Q(country_code__icontains=needle)
+            | Q(import_mark_format__icontains=needle)
+            | Q(state__name__icontains=needle)
+            | Q(state__iso3__iexact=needle)
+        )
+    return practices

@@ -26,6 +26,7 @@ from tracing.models import (
     ContactPoint,
     ContactPointVersion,
     ContactUpdateProposal,
+    MarkingPractice,
 )
 from tracing.permissions import can_edit_contacts
 
@@ -234,3 +235,75 @@ def decide_proposal(
         data={"accepted": accept},
     )
     return proposal
+
+
+# --- marking practices ----------------------------------------------------------------------
+
+#: Report question key → marking practice field.
+REPORT_MARKING_KEYS = {
+    "manufacture.marking": "manufacture_required",
+    "manufacture.marking.elements": "manufacture_elements",
+    "manufacture.marking.country_code": "country_code",
+    "manufacture.marking.methods": "manufacture_methods",
+    "transfers.import_marking": "import_required",
+    "transfers.import_marking.format": "import_mark_format",
+    "transfers.import_marking.year": "import_mark_year",
+    "stockpiles.marking": "state_held_marked",
+}
+EDITABLE_MARKING_FIELDS = (*REPORT_MARKING_KEYS.values(), "alteration_measures", "is_public")
+
+
+def update_marking_from_report(report, answers: dict[str, Any]) -> MarkingPractice | None:
+    """A published report fills the State's marking practice (answers it gives win)."""
+    values = {
+        field: answers[key]
+        for key, field in REPORT_MARKING_KEYS.items()
+        if answers.get(key) not in (None, "", [])
+    }
+    if not values:
+        return None
+    practice, _created = MarkingPractice.objects.update_or_create(
+        state=report.state,
+        defaults={
+            **values,
+            "source_report": report,
+            "updated_at": timezone.now(),
+            "is_public": report.published_visibility == "public",
+        },
+    )
+    audit.record(
+        "tracing.marking.updated",
+        actor=None,
+        obj=practice,
+        state=report.state,
+        data={"from_report": report.pk, "fields": sorted(values)},
+    )
+    return practice
+
+
+@transaction.atomic
+def save_marking_practice(*, state: MemberState, data: dict[str, Any], by: User) -> MarkingPractice:
+    """The State (or UNODA) corrects or completes its marking practice."""
+    if not can_edit_contacts(by, state):
+        raise WorkflowError(
+            _("You may not change this State's marking practice."), code="forbidden"
+        )
+    unknown = set(data) - set(EDITABLE_MARKING_FIELDS)
+    if unknown:
+        raise WorkflowError(
+            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            code="invalid",
+        )
+    practice, _created = MarkingPractice.objects.get_or_create(state=state)
+    for name, value in data.items():
+        setattr(practice, name, value)
+    practice.updated_at, practice.updated_by = timezone.now(), by
+    practice.save()
+    audit.record(
+        "tracing.marking.updated",
+        actor=by,
+        obj=practice,
+        state=state,
+        data={"fields": sorted(data)},
+    )
+    return practice

@@ -5,6 +5,8 @@ from tracing import views
 app_name = "tracing"
 urlpatterns = [
     path("contacts/", views.directory, name="directory"),
+    path("marking/", views.marking_catalogue, name="marking-catalogue"),
+    path("marking/<str:iso3>/edit/", views.marking_edit, name="marking-edit"),
     path("contacts/directory.csv", views.directory_csv, name="directory-csv"),
     path("contacts/directory.vcf", views.directory_vcard, name="directory-vcard"),
     path("contacts/directory.pdf", views.directory_pdf, name="directory-pdf"),

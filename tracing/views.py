@@ -19,9 +19,16 @@ from core.models import MemberState
 from core.pdf import render_template_to_pdf
 from core.views import deny
 from reporting.exports import neutralise
+from reporting.questions import display_value
 from tracing import selectors, services
-from tracing.forms import FIELD_LABELS, ContactPointForm, DirectoryFilterForm
-from tracing.models import CONTACT_FIELDS, ContactPoint, ContactUpdateProposal
+from tracing.forms import (
+    FIELD_LABELS,
+    ContactPointForm,
+    DirectoryFilterForm,
+    MarkingForm,
+    MarkingSearchForm,
+)
+from tracing.models import CONTACT_FIELDS, ContactPoint, ContactUpdateProposal, MarkingPractice
 from tracing.permissions import can_edit_contacts
 
 
@@ -225,3 +232,74 @@ def proposal_decide(request: HttpRequest, iso3: str, pk: int) -> HttpResponse:
     except WorkflowError as exc:
         messages.error(request, exc.message)
     return redirect("tracing:state-contacts", state.iso3)
+
+
+# --- marking practices --------------------------------------------------------------------
+
+
+def _marking_rows(practice: MarkingPractice) -> list[tuple[str, str]]:
+    """(label, readable value) per field, with option labels of the report's questionnaire."""
+    questions = {}
+    if practice.source_report_id:
+        from reporting.selectors import questionnaire_structure
+
+        _sections, found = questionnaire_structure(practice.source_report.questionnaire)
+        questions = {q.key: q for q in found}
+    rows = []
+    for key, field in services.REPORT_MARKING_KEYS.items():
+        value = getattr(practice, field)
+        if value in ("", [], None):
+            continue
+        question = questions.get(key)
+        shown = (
+            display_value(question, value, current_language())
+            if question
+            else (", ".join(value) if isinstance(value, list) else value)
+        )
+        rows.append((MarkingPractice._meta.get_field(field).verbose_name, shown))
+    if practice.alteration_measures:
+        rows.append(
+            (
+                MarkingPractice._meta.get_field("alteration_measures").verbose_name,
+                practice.alteration_measures,
+            )
+        )
+    return rows
+
+
+@require_GET
+def marking_catalogue(request: HttpRequest) -> HttpResponse:
+    form = MarkingSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    practices = selectors.marking_catalogue(
+        request.user, text=data.get("q", ""), region=data.get("region", "")
+    )
+    practices = practices.select_related("source_report__questionnaire")
+    return render(
+        request,
+        "tracing/marking_catalogue.html",
+        {
+            "form": form,
+            "entries": [{"practice": p, "rows": _marking_rows(p)} for p in practices],
+        },
+    )
+
+
+@login_required
+def marking_edit(request: HttpRequest, iso3: str) -> HttpResponse:
+    state = get_state_for_contacts(request, iso3, edit=True)
+    practice = MarkingPractice.objects.filter(state=state).first()
+    form = MarkingForm(request.POST or None, instance=practice)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_marking_practice(
+                state=state,
+                by=request.user,
+                data={name: form.cleaned_data[name] for name in MarkingForm.Meta.fields},
+            )
+        except WorkflowError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The marking practice was saved."))
+            return redirect("tracing:marking-catalogue")
+    return render(request, "tracing/marking_form.html", {"state": state, "form": form})
