@@ -25,7 +25,9 @@ ARGS = [
 def browser():
     if not shutil.which(CHROMIUM):
         pytest.skip(f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a loaded 2-core CI machine saves slower
 
     # Playwright's sync API runs an event loop; only these tests may touch the ORM beside it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
