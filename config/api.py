@@ -9,7 +9,7 @@ from reporting.api import (
     QuestionnaireViewSet,
     ReportViewSet,
 )
-from tracing.api import ContactPointViewSet, MarkingPracticeViewSet
+from tracing.api import ContactPointViewSet, MarkingPracticeViewSet, TracingRequestViewSet
 
 router = DefaultRouter()
 router.register("states", MemberStateViewSet, basename="state")
@@ -19,3 +19,4 @@ router.register("reports", ReportViewSet, basename="report")
 router.register("cycles", CycleExportViewSet, basename="cycle")
 router.register("contact-points", ContactPointViewSet, basename="contact-point")
 router.register("marking-practices", MarkingPracticeViewSet, basename="marking-practice")
+router.register("tracing-requests", TracingRequestViewSet, basename="tracing-request")

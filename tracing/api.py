@@ -1,10 +1,23 @@
 """API: the directory of national points of contact (fields as the caller may see them)."""
 
-from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers, viewsets
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
 
-from tracing.models import ContactPoint, MarkingPractice
+from core.models import MemberState
+from core.permissions import states_for
+from tracing.models import ContactPoint, MarkingPractice, TracingRequest
+from tracing.requests import (
+    OFFICIAL_ROLES,
+    acknowledge_request,
+    answer_request,
+    close_request,
+    request_information,
+    requests_visible_to,
+    send_request,
+)
 from tracing.selectors import marking_catalogue, visible_contact
 
 
@@ -73,3 +86,124 @@ class MarkingPracticeViewSet(viewsets.ReadOnlyModelViewSet):
         return marking_catalogue(
             self.request.user, text=self.request.query_params.get("search", "")
         )
+
+
+class TracingRequestSerializer(serializers.ModelSerializer):
+    requesting_state = serializers.SlugRelatedField(slug_field="iso3", read_only=True)
+    requested_state = serializers.SlugRelatedField(slug_field="iso3", read_only=True)
+
+    class Meta:
+        model = TracingRequest
+        fields = [
+            "id",
+            "requesting_state",
+            "requested_state",
+            "status",
+            "weapon_type",
+            "make",
+            "model",
+            "calibre",
+            "serial_number",
+            "markings",
+            "circumstances",
+            "why_illicit",
+            "intended_use",
+            "urgency",
+            "confidentiality",
+            "due_on",
+            "outcome",
+            "answer",
+            "created_at",
+            "answered_at",
+        ]
+
+
+class TracingRequestCreateSerializer(serializers.ModelSerializer):
+    requested_state = serializers.SlugRelatedField(
+        slug_field="iso3", queryset=MemberState.objects.all()
+    )
+
+    class Meta:
+        model = TracingRequest
+        fields = [
+            "requested_state",
+            "weapon_type",
+            "make",
+            "model",
+            "calibre",
+            "serial_number",
+            "markings",
+            "circumstances",
+            "why_illicit",
+            "intended_use",
+            "urgency",
+            "confidentiality",
+            "due_on",
+        ]
+
+
+class TracingRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Requests between the caller's State and another; any other caller gets 404."""
+
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return requests_visible_to(self.request.user).order_by("-created_at")
+
+    def get_serializer_class(self):
+        return (
+            TracingRequestCreateSerializer
+            if self.action == "create"
+            else (TracingRequestSerializer)
+        )
+
+    def create(self, request, *args, **kwargs):
+        incoming = TracingRequestCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = dict(incoming.validated_data)
+        own = states_for(request.user, *OFFICIAL_ROLES)
+        if not own:
+            raise exceptions.PermissionDenied()
+        created = send_request(
+            by=request.user, from_state=own[0], to_state=data.pop("requested_state"), data=data
+        )
+        return Response(TracingRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+
+    def _act(self, change, **kwargs):
+        return Response(
+            TracingRequestSerializer(change(self.get_object(), by=self.request.user, **kwargs)).data
+        )
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        return self._act(acknowledge_request)
+
+    @extend_schema(
+        request=inline_serializer("InformationRequest", {"message": serializers.CharField()})
+    )
+    @action(detail=True, methods=["post"], url_path="request-information")
+    def request_information(self, request, pk=None):
+        return self._act(request_information, message=str(request.data.get("message", "")))
+
+    @extend_schema(
+        request=inline_serializer(
+            "TracingAnswer",
+            {
+                "outcome": serializers.ChoiceField(choices=TracingRequest.Outcome.choices),
+                "answer": serializers.CharField(),
+            },
+        )
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, pk=None):
+        return self._act(
+            answer_request,
+            outcome=str(request.data.get("outcome", "")),
+            answer=str(request.data.get("answer", "")),
+        )
+
+    @extend_schema(request=None)
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        return self._act(close_request)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import MemberState
 from reporting.filters import REGIONS
-from tracing.models import CONTACT_FIELDS, ContactPoint, MarkingPractice
+from tracing.models import CONTACT_FIELDS, ContactPoint, MarkingPractice, TracingRequest
 
 FIELD_LABELS = {name: ContactPoint._meta.get_field(name).verbose_name for name in CONTACT_FIELDS}
 
@@ -72,3 +72,27 @@ class MarkingForm(forms.ModelForm):
     class Meta:
         model = MarkingPractice
         fields = ["country_code", "import_mark_format", "alteration_measures", "is_public"]
+
+
+class TracingRequestForm(forms.ModelForm):
+    to_state = forms.ModelChoiceField(
+        label=_("Requested State"), queryset=MemberState.objects.all()
+    )
+
+    class Meta:
+        model = TracingRequest
+        fields = [
+            "weapon_type",
+            "make",
+            "model",
+            "calibre",
+            "serial_number",
+            "markings",
+            "circumstances",
+            "why_illicit",
+            "intended_use",
+            "urgency",
+            "confidentiality",
+            "due_on",
+        ]
+        widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import secrets
 
 from django.db import models
 from django.utils import timezone
@@ -180,3 +181,114 @@ class MarkingPractice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.state} — marking"
+
+
+class TracingRequest(models.Model):
+    """A request from one State to another to trace an illicit weapon (ITI paras 14–23).
+    Only the officials of the two States read it; UNODA sees counts and timings only."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        INFORMATION_REQUESTED = "information_requested", _("More information requested")
+        ANSWERED = "answered", _("Answered")
+        CLOSED = "closed", _("Closed")
+
+    class Outcome(models.TextChoices):
+        TRACED = "traced", _("Traced")
+        PARTIALLY = "partially", _("Partially traced")
+        NOT_TRACED = "not_traced", _("Not traced")
+
+    class Urgency(models.TextChoices):
+        NORMAL = "normal", _("Normal")
+        URGENT = "urgent", _("Urgent")
+
+    TRANSITIONS = {
+        Status.SENT: {Status.ACKNOWLEDGED, Status.INFORMATION_REQUESTED, Status.ANSWERED},
+        Status.ACKNOWLEDGED: {Status.INFORMATION_REQUESTED, Status.ANSWERED},
+        Status.INFORMATION_REQUESTED: {Status.ACKNOWLEDGED, Status.ANSWERED},
+        Status.ANSWERED: {Status.CLOSED},
+    }
+
+    requesting_state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="+")
+    requested_state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.SENT)
+    # The weapon, exactly as seen: markings and serial numbers are evidence, never corrected.
+    weapon_type = models.CharField(_("type of weapon"), max_length=200)
+    make = models.CharField(_("make"), max_length=200, blank=True)
+    model = models.CharField(_("model"), max_length=200, blank=True)
+    calibre = models.CharField(_("calibre"), max_length=100, blank=True)
+    serial_number = models.CharField(_("serial number as seen"), max_length=200, blank=True)
+    markings = models.TextField(_("all markings as seen"), max_length=5000)
+    circumstances = models.TextField(_("circumstances in which it was found"), max_length=5000)
+    why_illicit = models.TextField(_("why it is considered illicit"), max_length=5000)
+    intended_use = models.TextField(_("intended use of the information"), max_length=5000)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    confidentiality = models.TextField(_("confidentiality asked for"), max_length=2000, blank=True)
+    due_on = models.DateField(_("answer requested by"))
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    answer = models.TextField(_("answer"), max_length=10000, blank=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="tracing_request_to_another_state",
+                condition=~models.Q(requesting_state=models.F("requested_state")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"TR-{self.pk}"
+
+
+class TracingMessage(models.Model):
+    """A message in a request's thread, or a status change (with `status` set)."""
+
+    request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    state = models.ForeignKey(MemberState, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(max_length=10000, blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.created_at:%Y-%m-%d}"
+
+    @property
+    def status_label(self) -> str:
+        return TracingRequest.Status(self.status).label if self.status else ""
+
+
+def attachment_path(instance: TracingAttachment, filename: str) -> str:
+    # Never the uploaded name: no path tricks, no collisions.
+    return f"tracing/{instance.request_id}/{secrets.token_hex(16)}{instance.extension}"
+
+
+class TracingAttachment(models.Model):
+    """A photo or document attached to a request or a message (checked by content)."""
+
+    request = models.ForeignKey(
+        TracingRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        TracingMessage, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(max_length=255)
+    extension = models.CharField(max_length=10)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.original_name
