@@ -23,6 +23,10 @@ app.conf.beat_schedule = {
         "task": "tracing.tasks.request_yearly_confirmations",
         "schedule": crontab(minute=0, hour=7, day_of_month=1),
     },
+    "tracing-due-reminders": {
+        "task": "tracing.tasks.send_tracing_due_reminders",
+        "schedule": crontab(minute=30, hour=6),
+    },
     "stale-workbook-uploads": {
         "task": "reporting.tasks.delete_stale_workbook_uploads",
         "schedule": crontab(minute=30),

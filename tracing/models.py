@@ -292,3 +292,19 @@ class TracingAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class TracingReminder(models.Model):
+    """A due-date reminder sent for one request (`soon` or `overdue`), once each."""
+
+    request = models.ForeignKey(TracingRequest, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="one_tracing_reminder"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.kind}"

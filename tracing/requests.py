@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +30,7 @@ from core.selectors import users_with_role
 from core.services import notify
 from reporting.models import Question
 from reporting.questions import check_upload
-from tracing.models import TracingAttachment, TracingMessage, TracingRequest
+from tracing.models import TracingAttachment, TracingMessage, TracingReminder, TracingRequest
 
 OFFICIAL_ROLES = (Role.STATE_EDITOR, Role.STATE_APPROVER)
 REQUIRED = ("weapon_type", "markings", "circumstances", "why_illicit", "intended_use")
@@ -249,3 +249,39 @@ def tracing_statistics(state: MemberState | None = None) -> dict[str, Any]:
         "answered": len(answered),
         "median_days_to_answer": round(statistics.median(days), 1) if days else None,
     }
+
+
+OPEN_STATUSES = (Status.SENT, Status.ACKNOWLEDGED, Status.INFORMATION_REQUESTED)
+REMIND_DAYS_BEFORE = 3
+
+
+def send_due_reminders(*, today: datetime.date | None = None) -> int:
+    """Remind the requested State 3 days before the due date and once when it has passed
+    (each reminder once, whatever re-runs)."""
+    today = today or timezone.localdate()
+    sent = 0
+    for request in TracingRequest.objects.filter(status__in=OPEN_STATUSES).select_related(
+        "requested_state"
+    ):
+        days_left = (request.due_on - today).days
+        kind = "overdue" if days_left < 0 else "soon" if days_left <= REMIND_DAYS_BEFORE else ""
+        if kind and _remind_once(request, kind):
+            sent += 1
+    return sent
+
+
+def _remind_once(request: TracingRequest, kind: str) -> bool:
+    try:
+        with transaction.atomic():
+            TracingReminder.objects.create(request=request, kind=kind)
+            _tell(request, request.requested_state, "tracing_request_due")
+            audit.record(
+                "tracing.request.reminded",
+                actor=None,
+                obj=request,
+                state=request.requested_state,
+                data={"kind": kind},
+            )
+    except IntegrityError:
+        return False
+    return True

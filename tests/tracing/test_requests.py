@@ -184,3 +184,14 @@ def test_statistics(editor, outsider):
         "median_days_to_answer": 4.0,
     }
     assert tracing.tracing_statistics()["sent"] == 4
+
+
+def test_due_reminders_go_once(sent, outsider, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    soon = sent.due_on - datetime.timedelta(days=2)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tracing.send_due_reminders(today=soon) == 1
+        assert tracing.send_due_reminders(today=soon) == 0
+        assert tracing.send_due_reminders(today=sent.due_on + datetime.timedelta(days=1)) == 1
+    assert [m.to for m in mail.outbox] == [[outsider.email], [outsider.email]]
