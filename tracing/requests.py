@@ -127,7 +127,13 @@ def send_request(
     missing = [name for name in REQUIRED if not str(data.get(name) or "").strip()]
     if missing:
         raise WorkflowError(
-            _("Fill in: %(fields)s.") % {"fields": ", ".join(missing)}, code="invalid"
+            _("Fill in: %(fields)s.")
+            % {
+                "fields": ", ".join(
+                    str(TracingRequest._meta.get_field(n).verbose_name) for n in missing
+                )
+            },
+            code="invalid",
         )
     due_on = data.get("due_on")
     if not isinstance(due_on, datetime.date) or due_on < timezone.localdate():
