@@ -3,6 +3,7 @@ language, built from data read once (the page's query count does not grow with q
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,8 +83,6 @@ class QuestionView:
 
     @property
     def condition_json(self) -> str:
-        import json
-
         return json.dumps(self.question.condition) if self.question.condition else ""
 
 
