@@ -362,6 +362,11 @@ def attachment_upload(request: HttpRequest, pk: int) -> JsonResponse:
 def attachment_download(request: HttpRequest, pk: int, token: str) -> FileResponse:
     report = get_report_for_user(request, pk)
     attachment = get_object_or_404(Attachment, report=report, token=token)
+    if not selectors.reads_live_answers(request.user, report):
+        # Outside the State and UNODA, only files of the published revision.
+        values, _revisions = selectors.answers_for_reader(request.user, report)
+        if not any(token in (v if isinstance(v, list) else []) for v in values.values()):
+            raise Http404(_("There is no such file."))
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,

@@ -271,3 +271,22 @@ def test_returned_report_notifies_in_the_app_in_each_language(
     assert "1 new notification" in client.get("/").content.decode()
     client.post(reverse("core:notifications"))
     assert not Notification.objects.unread().filter(user=editor).exists()
+
+
+def test_files_of_an_amendment_stay_private_until_published(
+    client_for, anonymous, reviewer, editor, approver, submitted
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    services.publish_report(submitted, by=reviewer)
+    report = Report.objects.get(pk=submitted.pk)
+    services.amend_report(report, by=editor)
+    pdf = SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    attachment, _result = services.upload_attachment(
+        Report.objects.get(pk=report.pk), question_key="2.5", upload=pdf, by=editor
+    )
+    url = reverse("reporting:attachment-download", args=[report.pk, attachment.token])
+    assert client_for(editor).get(url).status_code == 200
+    assert anonymous.get(url).status_code in (302, 404)
+    outsider_official = member(Role.STATE_EDITOR, state="KEN")
+    assert client_for(outsider_official).get(url).status_code == 404
