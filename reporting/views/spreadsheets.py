@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.dateparse import parse_datetime
@@ -34,8 +34,11 @@ TEMPLATE = "reporting/spreadsheet_upload.html"
 @login_required
 @require_GET
 def workbook_download(request: HttpRequest, pk: int) -> HttpResponse:
-    """The report as a pre-filled workbook, in `?language=` or the page's language."""
+    """The report as a pre-filled workbook, in `?language=` or the page's language. It holds
+    the live answers: only for the State's officials and UNODA."""
     report = get_report_for_user(request, pk)
+    if not selectors.reads_live_answers(request.user, report):
+        raise Http404()
     language = request.GET.get("language", "")
     if language not in settings.LANGUAGE_CODES:
         language = current_language()

@@ -12,7 +12,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from core.errors import WorkflowError
-from core.models import AuditEntry, MemberState
+from core.models import AuditEntry, MemberState, Role
 from reporting import services, spreadsheets
 from reporting.models import Answer
 from reporting.questions import YES_NO_LABELS
@@ -441,3 +441,19 @@ def test_download_file_name(client_for, editor, report):
     response = client_for(editor).get(reverse("reporting:workbook-download", args=[report.pk]))
     meeting = report.cycle.meeting.short_name
     assert f'filename="report-FRA-{meeting}.xlsx"' in response["Content-Disposition"]
+
+
+def test_outside_readers_cannot_download_the_live_workbook(
+    client_for, report, editor, reviewer, approver
+):
+    from reporting import services as reporting_services
+    from reporting.models import Report
+    from tests.factories import member
+
+    fill(report, editor)
+    reporting_services.submit_report(report, by=approver, visibility="public", mfa_verified=True)
+    reporting_services.publish_report(Report.objects.get(pk=report.pk), by=reviewer)
+    url = reverse("reporting:workbook-download", args=[report.pk])
+    other_government = member(Role.STATE_EDITOR, state="KEN")
+    assert client_for(other_government).get(url).status_code == 404
+    assert client_for(editor).get(url).status_code == 200
