@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from core.models import MemberState
 from core.permissions import states_for
-from tracing.models import ContactPoint, MarkingPractice, TracingRequest
+from tracing.models import REQUEST_FIELDS, ContactPoint, MarkingPractice, TracingRequest
 from tracing.requests import (
     OFFICIAL_ROLES,
     acknowledge_request,
@@ -99,18 +99,7 @@ class TracingRequestSerializer(serializers.ModelSerializer):
             "requesting_state",
             "requested_state",
             "status",
-            "weapon_type",
-            "make",
-            "model",
-            "calibre",
-            "serial_number",
-            "markings",
-            "circumstances",
-            "why_illicit",
-            "intended_use",
-            "urgency",
-            "confidentiality",
-            "due_on",
+            *REQUEST_FIELDS,
             "outcome",
             "answer",
             "created_at",
@@ -125,21 +114,7 @@ class TracingRequestCreateSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TracingRequest
-        fields = [
-            "requested_state",
-            "weapon_type",
-            "make",
-            "model",
-            "calibre",
-            "serial_number",
-            "markings",
-            "circumstances",
-            "why_illicit",
-            "intended_use",
-            "urgency",
-            "confidentiality",
-            "due_on",
-        ]
+        fields = ["requested_state", *REQUEST_FIELDS]
 
 
 class TracingRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):

@@ -4,7 +4,13 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import MemberState
 from reporting.filters import REGIONS
-from tracing.models import CONTACT_FIELDS, ContactPoint, MarkingPractice, TracingRequest
+from tracing.models import (
+    CONTACT_FIELDS,
+    REQUEST_FIELDS,
+    ContactPoint,
+    MarkingPractice,
+    TracingRequest,
+)
 
 FIELD_LABELS = {name: ContactPoint._meta.get_field(name).verbose_name for name in CONTACT_FIELDS}
 
@@ -81,18 +87,5 @@ class TracingRequestForm(forms.ModelForm):
 
     class Meta:
         model = TracingRequest
-        fields = [
-            "weapon_type",
-            "make",
-            "model",
-            "calibre",
-            "serial_number",
-            "markings",
-            "circumstances",
-            "why_illicit",
-            "intended_use",
-            "urgency",
-            "confidentiality",
-            "due_on",
-        ]
+        fields = list(REQUEST_FIELDS)
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}

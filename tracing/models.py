@@ -183,6 +183,23 @@ class MarkingPractice(models.Model):
         return f"{self.state} — marking"
 
 
+#: What the requesting State writes: text fields stored exactly as typed.
+REQUEST_TEXT_FIELDS = (
+    "weapon_type",
+    "make",
+    "model",
+    "calibre",
+    "serial_number",
+    "markings",
+    "circumstances",
+    "why_illicit",
+    "intended_use",
+    "confidentiality",
+)
+#: Everything the requesting State fills in (form, API, service).
+REQUEST_FIELDS = (*REQUEST_TEXT_FIELDS, "urgency", "due_on")
+
+
 class TracingRequest(models.Model):
     """A request from one State to another to trace an illicit weapon (ITI paras 14–23).
     Only the officials of the two States read it; UNODA sees counts and timings only."""

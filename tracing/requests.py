@@ -30,22 +30,16 @@ from core.selectors import users_with_role
 from core.services import notify
 from reporting.models import Question
 from reporting.questions import check_upload
-from tracing.models import TracingAttachment, TracingMessage, TracingReminder, TracingRequest
+from tracing.models import (
+    REQUEST_TEXT_FIELDS,
+    TracingAttachment,
+    TracingMessage,
+    TracingReminder,
+    TracingRequest,
+)
 
 OFFICIAL_ROLES = (Role.STATE_EDITOR, Role.STATE_APPROVER)
 REQUIRED = ("weapon_type", "markings", "circumstances", "why_illicit", "intended_use")
-TEXT_FIELDS = (
-    "weapon_type",
-    "make",
-    "model",
-    "calibre",
-    "serial_number",
-    "markings",
-    "circumstances",
-    "why_illicit",
-    "intended_use",
-    "confidentiality",
-)
 #: Photos and documents: checked by their real content, like report attachments.
 ATTACHMENT_RULES = Question(
     type=Question.Type.FILE, config={"accept": ["pdf", "png", "jpeg"], "max_size_mb": 10}
@@ -144,7 +138,7 @@ def send_request(
         created_by=by,
         due_on=due_on,
         urgency=data.get("urgency") or TracingRequest.Urgency.NORMAL,
-        **{name: str(data.get(name) or "") for name in TEXT_FIELDS},
+        **{name: str(data.get(name) or "") for name in REQUEST_TEXT_FIELDS},
     )
     TracingMessage.objects.create(request=request, author=by, state=from_state, status=Status.SENT)
     _store_files(request, files, by)
