@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.api import workflow_error_body
 from core.errors import WorkflowError
+from core.files import private_download
 from core.i18n import current_language
 from core.mfa import has_recent_mfa
 from core.models import MemberState, Role
@@ -367,14 +368,9 @@ def attachment_download(request: HttpRequest, pk: int, token: str) -> FileRespon
         values, _revisions = selectors.answers_for_reader(request.user, report)
         if not any(token in (v if isinstance(v, list) else []) for v in values.values()):
             raise Http404(_("There is no such file."))
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return private_download(
+        attachment.file, name=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

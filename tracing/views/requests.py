@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import WorkflowError
+from core.files import private_download
 from core.permissions import is_unoda_staff, states_for
 from core.views import deny
 from tracing import requests as tracing
@@ -123,11 +124,6 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def request_attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
     tracing_request = get_tracing_request_for_user(request, pk)
     attachment = get_object_or_404(TracingAttachment, request=tracing_request, pk=attachment_pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.original_name,
-        content_type=attachment.content_type,
+    return private_download(
+        attachment.file, name=attachment.original_name, content_type=attachment.content_type
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
