@@ -2,6 +2,12 @@
 
 from rest_framework.routers import DefaultRouter
 
+from assistance.api import (
+    MatchViewSet,
+    NeedViewSet,
+    OfferViewSet,
+    SponsorshipApplicationViewSet,
+)
 from core.api import MemberStateViewSet
 from reporting.api import (
     CycleExportViewSet,
@@ -20,3 +26,9 @@ router.register("cycles", CycleExportViewSet, basename="cycle")
 router.register("contact-points", ContactPointViewSet, basename="contact-point")
 router.register("marking-practices", MarkingPracticeViewSet, basename="marking-practice")
 router.register("tracing-requests", TracingRequestViewSet, basename="tracing-request")
+router.register("needs", NeedViewSet, basename="need")
+router.register("offers", OfferViewSet, basename="offer")
+router.register("matches", MatchViewSet, basename="match")
+router.register(
+    "sponsorship-applications", SponsorshipApplicationViewSet, basename="sponsorship-application"
+)

@@ -355,6 +355,10 @@ SPECTACULAR_SETTINGS = {
         "StateStatusEnum": "core.models.MemberState.Status",
         "ReportStatusEnum": "reporting.models.Report.Status",
         "LanguageEnum": "config.settings.LANGUAGES",
+        "AssistanceThemeEnum": "assistance.models.Theme",
+        "AssistanceTypeEnum": "assistance.models.AssistanceType",
+        "NeedVisibilityEnum": "assistance.models.Need.Visibility",
+        "ReportVisibilityEnum": "reporting.models.Report.Visibility",
     },
 }
 

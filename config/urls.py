@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("", include("reporting.urls")),
     path("", include("tracing.urls")),
+    path("", include("assistance.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -35,15 +35,17 @@ def workflow_error_body(exc: WorkflowError) -> tuple[dict, int]:
 def exception_handler(exc, context):
     """WorkflowError → 400/403/409 (see workflow_error_body); Django's PermissionDenied →
     403; denials are audited."""
+    request = context.get("request")
     if isinstance(exc, WorkflowError):
         body, code = workflow_error_body(exc)
+        if code == status.HTTP_403_FORBIDDEN and request is not None:
+            audit.record_denial(request, reason=exc.code)
         return Response(body, status=code)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    if isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated):
-        request = context.get("request")
-        if request is not None:
-            audit.record_denial(request, reason=type(exc).__name__)
+    denied = isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated)
+    if denied and request is not None:
+        audit.record_denial(request, reason=type(exc).__name__)
     return drf_exception_handler(exc, context)
 
 

@@ -7,7 +7,9 @@ and returns the changed object.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit, permissions
-from core.emails import send_templated_mail
+from core.emails import render_subject, send_templated_mail
 from core.errors import WorkflowError
 from core.models import (
     ApiToken,
@@ -297,6 +299,19 @@ def account_exists(email: str) -> bool:
 def notify(*, user: User, message: str, url: str = "") -> Notification:
     """Leave a message in the person's notifications (already in their language)."""
     return Notification.objects.create(user=user, message=message[:500], url=url[:300])
+
+
+def tell(people: Iterable[User], *, template: str, path: str, context: dict[str, Any]) -> None:
+    """Tell each person in their own language: a notification whose text is the e-mail's
+    subject, and the e-mail (sent once the transaction commits). The templates get `link`,
+    the absolute address of `path`."""
+    context = {**context, "link": settings.SITE_URL + path}
+    for person in people:
+        notify(user=person, url=path, message=render_subject(template, person.language, context))
+        if person.email:
+            send_templated_mail(
+                template=template, to=person.email, language=person.language, context=context
+            )
 
 
 @transaction.atomic

@@ -203,7 +203,7 @@ def neutralise(text: str) -> str:
     return text
 
 
-def _cell(text: Any) -> str:
+def csv_cell(text: Any) -> str:
     """Plain, formula-free cell text (XML-illegal control characters removed first, so
     that removing them cannot uncover a formula)."""
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", "" if text is None else str(text)))
@@ -279,7 +279,7 @@ def _report_row(
         _iso(report.published_at),
     ]
     answers = [display_value(q, values.get(q.key), language) for q in questions]
-    return [_cell(text) for text in (*fixed, *answers)]
+    return [csv_cell(text) for text in (*fixed, *answers)]
 
 
 def cycle_rows(cycle: Cycle, *, user: AnyUser, language: str) -> Iterator[list[str]]:
@@ -287,8 +287,8 @@ def cycle_rows(cycle: Cycle, *, user: AnyUser, language: str) -> Iterator[list[s
     per published report of the cycle that `user` may see, by State name. Reports are read
     in chunks of CHUNK_SIZE, with one query for each chunk's answers."""
     questions = cycle_questions(cycle)
-    yield [_cell(key) for key in (*FIXED_COLUMNS, *(q.key for q in questions))]
-    yield [_cell(label) for label in _header_labels(questions, language)]
+    yield [csv_cell(key) for key in (*FIXED_COLUMNS, *(q.key for q in questions))]
+    yield [csv_cell(label) for label in _header_labels(questions, language)]
     labels = _choice_labels(language)
     reports = published_in_cycle(cycle, user).order_by("state__name", "pk")
     for chunk in itertools.batched(reports.iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE):

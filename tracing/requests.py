@@ -12,7 +12,6 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -22,12 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import audit
-from core.emails import render_subject, send_templated_mail
 from core.errors import WorkflowError
 from core.models import MemberState, Role, User
 from core.permissions import AnyUser, states_for
 from core.selectors import users_with_role
-from core.services import notify
+from core.services import tell
 from reporting.models import Question
 from reporting.questions import check_upload
 from tracing.models import (
@@ -93,12 +91,8 @@ def _store_files(
 def _tell(request: TracingRequest, state: MemberState, template: str) -> None:
     """Tell the officials of `state`, in their language (no content in the e-mail)."""
     path = reverse("tracing:request-detail", args=[request.pk])
-    context = {"tracing_request": request, "link": settings.SITE_URL + path}
-    for person in users_with_role(*OFFICIAL_ROLES, state=state):
-        notify(user=person, url=path, message=render_subject(template, person.language, context))
-        send_templated_mail(
-            template=template, to=person.email, language=person.language, context=context
-        )
+    people = users_with_role(*OFFICIAL_ROLES, state=state)
+    tell(people, template=template, path=path, context={"tracing_request": request})
 
 
 @transaction.atomic

@@ -69,6 +69,7 @@ class Command(BaseCommand):
         self._generated_reports(cycle)
         # Other apps add their demo data through their own commands (reporting imports none).
         call_command("demo_contacts", stdout=self.stdout)
+        call_command("demo_assistance", stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"Accounts: {', '.join(users)} — password: {DEMO_PASSWORD}")
         if not settings.DEBUG:
