@@ -5,4 +5,6 @@ class AssistanceConfig(AppConfig):
     name = "assistance"
 
     def ready(self) -> None:
-        from assistance import receivers  # noqa: F401  (listens to reporting.signals)
+        from assistance import analysis, receivers  # noqa: F401  (receivers: reporting.signals)
+
+        analysis.register_sections()

@@ -14,6 +14,7 @@ from reporting.api import (
     MeetingViewSet,
     QuestionnaireViewSet,
     ReportViewSet,
+    SummaryViewSet,
 )
 from tracing.api import ContactPointViewSet, MarkingPracticeViewSet, TracingRequestViewSet
 
@@ -23,6 +24,7 @@ router.register("meetings", MeetingViewSet, basename="meeting")
 router.register("questionnaires", QuestionnaireViewSet, basename="questionnaire")
 router.register("reports", ReportViewSet, basename="report")
 router.register("cycles", CycleExportViewSet, basename="cycle")
+router.register("summaries", SummaryViewSet, basename="summary")
 router.register("contact-points", ContactPointViewSet, basename="contact-point")
 router.register("marking-practices", MarkingPracticeViewSet, basename="marking-practice")
 router.register("tracing-requests", TracingRequestViewSet, basename="tracing-request")

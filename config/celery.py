@@ -27,6 +27,14 @@ app.conf.beat_schedule = {
         "task": "tracing.tasks.send_tracing_due_reminders",
         "schedule": crontab(minute=30, hour=6),
     },
+    "analysis-editions": {
+        "task": "reporting.tasks.build_automatic_editions",
+        "schedule": crontab(minute=15, hour=5),
+    },
+    "analysis-resume-stalled": {
+        "task": "reporting.tasks.resume_stalled_editions",
+        "schedule": 300.0,
+    },
     "stale-workbook-uploads": {
         "task": "reporting.tasks.delete_stale_workbook_uploads",
         "schedule": crontab(minute=30),

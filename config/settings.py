@@ -194,7 +194,23 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "poa")
+# Heavy documents get workers of their own, which recycle their process after each task.
+CELERY_DOCUMENTS_QUEUE = (
+    env_str("CELERY_DOCUMENTS_QUEUE") or f"{CELERY_TASK_DEFAULT_QUEUE}-documents"
+)
+CELERY_TASK_ROUTES = {
+    f"reporting.tasks.{name}": {"queue": CELERY_DOCUMENTS_QUEUE}
+    for name in ("build_analysis_edition", "render_analysis_chunk", "assemble_analysis_edition")
+}
 CELERY_TIMEZONE = "UTC"
+
+# --- Analysis of national reports (meeting documents) -----------------------------------------
+#: Beat builds the editions this many days before each meeting (and after each deadline).
+ANALYSIS_DAYS_BEFORE_MEETING = env_int("ANALYSIS_DAYS_BEFORE_MEETING", 21)
+#: Languages of the automatic editions (staff build any language at any time).
+ANALYSIS_LANGUAGES = env_list("ANALYSIS_LANGUAGES", "en")
+#: State profiles per rendering task.
+ANALYSIS_PROFILES_PER_CHUNK = env_int("ANALYSIS_PROFILES_PER_CHUNK", 20)
 
 # --- Auth and accounts ----------------------------------------------------------------------
 AUTH_USER_MODEL = "core.User"
@@ -279,6 +295,10 @@ LANGUAGES = [
     ("zh-hans", _("Chinese")),
 ]
 LANGUAGE_CODES = [code for code, _name in LANGUAGES]
+if unknown := set(ANALYSIS_LANGUAGES) - set(LANGUAGE_CODES):
+    raise ImproperlyConfigured(
+        f"ANALYSIS_LANGUAGES: unknown {sorted(unknown)}; use {', '.join(LANGUAGE_CODES)}."
+    )
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"

@@ -14,6 +14,7 @@ import mimetypes
 import posixpath
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -113,17 +114,41 @@ class StaticFilesURLFetcher(URLFetcher):
         return None
 
 
-def render_pdf(html: str, *, base_url: str | None = None, stylesheets: Sequence[str] = ()) -> bytes:
-    """Render an HTML document to PDF/UA-1 bytes.
+@dataclass(frozen=True)
+class RenderedPdf:
+    data: bytes
+    pages: int
+    #: The document's headings as (level, label, page index), in order: its bookmarks.
+    bookmarks: list[tuple[int, str, int]]
+
+
+def _flatten(tree, level: int = 1) -> list[tuple[int, str, int]]:
+    flat = []
+    for label, (page, _x, _y), children, _state in tree:
+        flat.append((level, label, page))
+        flat += _flatten(children, level + 1)
+    return flat
+
+
+def render_pdf_document(
+    html: str,
+    *,
+    base_url: str | None = None,
+    stylesheets: Sequence[str] = (),
+    tagged: bool = True,
+) -> RenderedPdf:
+    """Render an HTML document to PDF/UA-1, with its page count and bookmarks.
 
     `base_url` resolves relative URLs (default: an internal origin where "/static/..." is
     served from disk). `stylesheets` are static file names ("css/extra.css") applied as user
     stylesheets, which rank below the document's own styles: prefer linking CSS from the
-    template. Give the HTML a <title> and <html lang>: PDF/UA needs both.
+    template. Give the HTML a <title> and <html lang>: PDF/UA needs both. `tagged=False`
+    only for layers laid over tagged pages (they must then be marked as artifacts).
     """
     base_url = base_url or INTERNAL_BASE_URL
     fetcher = StaticFilesURLFetcher(base_url=base_url)
     font_config = _font_config()
+    variant = PDF_VARIANT if tagged else None
     started = time.perf_counter()
     document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
         font_config=font_config,
@@ -131,18 +156,23 @@ def render_pdf(html: str, *, base_url: str | None = None, stylesheets: Sequence[
             CSS(url=urljoin(base_url, static(name)), url_fetcher=fetcher, font_config=font_config)
             for name in stylesheets
         ],
-        pdf_variant=PDF_VARIANT,
+        pdf_variant=variant,
     )
     if not document.metadata.title or not document.metadata.lang:
         logger.warning("PDF without <title> or <html lang>: not valid PDF/UA.")
-    pdf = document.write_pdf(pdf_variant=PDF_VARIANT)
+    pdf = document.write_pdf(pdf_variant=variant)
     logger.info(
         "Rendered a PDF of %d pages (%d bytes) in %.2f s.",
         len(document.pages),
         len(pdf),
         time.perf_counter() - started,
     )
-    return pdf
+    return RenderedPdf(pdf, len(document.pages), _flatten(document.make_bookmark_tree()))
+
+
+def render_pdf(html: str, *, base_url: str | None = None, stylesheets: Sequence[str] = ()) -> bytes:
+    """Render an HTML document to PDF/UA-1 bytes (see `render_pdf_document`)."""
+    return render_pdf_document(html, base_url=base_url, stylesheets=stylesheets).data
 
 
 def render_template_to_pdf(template_name: str, context: dict, *, language: str) -> bytes:

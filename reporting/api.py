@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Prefetch
 from django.http import StreamingHttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -23,6 +24,7 @@ from core.models import MemberState, Role
 from core.permissions import states_for
 from reporting import exports, permissions, services
 from reporting.models import (
+    AnalysisEdition,
     Answer,
     Comment,
     Cycle,
@@ -37,12 +39,14 @@ from reporting.revisions import diff_answers
 from reporting.selectors import (
     answers_for_reader,
     answers_with_derived,
+    editions_visible_to,
     meetings_queryset,
     published_questionnaires,
     questionnaire_structure,
     reads_live_answers,
     reports_visible_to,
 )
+from reporting.services import analysis as analysis_services
 
 
 class CycleSerializer(serializers.ModelSerializer):
@@ -461,3 +465,78 @@ class CycleExportViewSet(viewsets.GenericViewSet):
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="cycle-{cycle.pk}.csv"'
         return response
+
+
+class SummarySerializer(serializers.ModelSerializer):
+    """An edition of the analysis of national reports (a "summary" job)."""
+
+    meeting = serializers.IntegerField(source="cycle.meeting_id", read_only=True)
+    edition = serializers.CharField(source="kind", read_only=True)
+    progress = serializers.IntegerField(read_only=True)
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AnalysisEdition
+        fields = [
+            "id",
+            "meeting",
+            "language",
+            "edition",
+            "trigger",
+            "status",
+            "progress",
+            "chunks_total",
+            "chunks_done",
+            "page_count",
+            "checksum",
+            "size",
+            "build_seconds",
+            "requested_at",
+            "finished_at",
+            "published_at",
+            "error",
+            "download_url",
+        ]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_download_url(self, edition: AnalysisEdition) -> str | None:
+        if edition.status != AnalysisEdition.Status.DONE:
+            return None
+        path = reverse("reporting:edition-download", args=[edition.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class SummaryRequestSerializer(serializers.Serializer):
+    meeting = serializers.PrimaryKeyRelatedField(
+        queryset=Meeting.objects.filter(cycle__isnull=False)
+    )
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    edition = serializers.ChoiceField(choices=AnalysisEdition.Kind.choices)
+
+
+class SummaryViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The analysis of national reports for a meeting: UNODA starts a build (a job) and
+    follows its progress; everyone reads the published public editions."""
+
+    serializer_class = SummarySerializer
+    permission_classes = [AllowAny]
+
+    def get_queryset(self):
+        return editions_visible_to(self.request.user)
+
+    @extend_schema(request=SummaryRequestSerializer, responses={202: SummarySerializer})
+    def create(self, request, *args, **kwargs):
+        if not permissions.can_build_analysis(request.user):
+            raise exceptions.PermissionDenied()
+        incoming = SummaryRequestSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        edition = analysis_services.request_edition(
+            cycle=data["meeting"].cycle,
+            language=data["language"],
+            kind=data["edition"],
+            by=request.user,
+        )
+        body = SummarySerializer(edition, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED)

@@ -64,3 +64,15 @@ def can_edit_report(user: AnyUser, report: Report) -> bool:
 def can_submit_report(user: AnyUser, report: Report) -> bool:
     """Only the State's approver (the designated point of contact or mission) submits."""
     return report.state in states_for(user, Role.STATE_APPROVER)
+
+
+def can_build_analysis(user: AnyUser) -> bool:
+    """UNODA builds and publishes the analysis of national reports."""
+    return is_unoda_staff(user)
+
+
+def can_download_edition(user: AnyUser, edition) -> bool:
+    """Staff read every finished edition; everyone reads a published public edition."""
+    if edition.status != edition.Status.DONE:
+        return False
+    return is_unoda_staff(user) or (edition.is_public and edition.published_at is not None)

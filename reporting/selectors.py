@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from core import permissions
 from core.models import User
 from reporting.models import (
+    AnalysisEdition,
     Cycle,
     Meeting,
     Question,
@@ -111,4 +112,16 @@ def answers_for_reader(user: User, report: Report) -> tuple[dict[str, object], d
 def reads_live_answers(user: User, report: Report) -> bool:
     return permissions.is_unoda_staff(user) or report.state in permissions.states_for(
         user, *DRAFTING_ROLES
+    )
+
+
+def editions_visible_to(user: User) -> QuerySet[AnalysisEdition]:
+    """Staff see every edition, in any status; everyone else the published public ones."""
+    editions = AnalysisEdition.objects.select_related("cycle__meeting", "requested_by")
+    if permissions.is_unoda_staff(user):
+        return editions
+    return editions.filter(
+        status=AnalysisEdition.Status.DONE,
+        kind=AnalysisEdition.Kind.PUBLIC,
+        published_at__isnull=False,
     )

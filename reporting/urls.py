@@ -1,11 +1,24 @@
 from django.urls import path
 
-from reporting.views import archive, exports, meetings, reports, review, spreadsheets
+from reporting.views import (
+    analysis,
+    archive,
+    exports,
+    meetings,
+    reports,
+    review,
+    spreadsheets,
+    statistics,
+)
 
 app_name = "reporting"
 urlpatterns = [
     path("meetings/", meetings.meeting_list, name="meeting-list"),
     path("meetings/new/", meetings.meeting_create, name="meeting-create"),
+    path("meetings/<int:pk>/analysis/", analysis.meeting_analysis, name="meeting-analysis"),
+    path("meetings/<int:pk>/analysis/build/", analysis.analysis_build, name="analysis-build"),
+    path("analysis/<int:pk>.pdf", analysis.edition_download, name="edition-download"),
+    path("analysis/<int:pk>/publish/", analysis.edition_publish, name="edition-publish"),
     path("reports/", reports.report_list, name="report-list"),
     path("reports/new/", reports.report_create, name="report-create"),
     path("reports/<int:pk>/", reports.report_detail, name="report-detail"),
@@ -47,3 +60,12 @@ urlpatterns += [
     path("reports/<int:pk>/revisions/diff/", review.revision_diff, name="revision-diff"),
 ]
 urlpatterns += spreadsheets.urlpatterns + exports.urlpatterns
+urlpatterns += [
+    path("statistics/", statistics.statistics, name="statistics"),
+    path("statistics/<int:cycle_pk>/", statistics.statistics_cycle, name="statistics-cycle"),
+    path(
+        "statistics/<int:cycle_pk>/<slug:table>.csv",
+        statistics.statistics_csv,
+        name="statistics-csv",
+    ),
+]

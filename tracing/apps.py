@@ -5,4 +5,6 @@ class TracingConfig(AppConfig):
     name = "tracing"
 
     def ready(self) -> None:
-        from tracing import receivers  # noqa: F401  (listens to reporting.signals)
+        from tracing import analysis, receivers  # noqa: F401  (receivers: reporting.signals)
+
+        analysis.register_sections()

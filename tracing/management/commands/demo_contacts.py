@@ -7,7 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.models import MemberState
-from tracing.models import PUBLIC_BY_DEFAULT, ContactPoint, ContactPointVersion
+from reporting.models import Report
+from tracing.models import PUBLIC_BY_DEFAULT, ContactPoint, ContactPointVersion, MarkingPractice
+from tracing.services import update_marking_from_report
 
 STATES = ("FRA", "KEN", "DEU", "BRA", "JPN", "NGA", "MEX", "IND", "NZL", "EGY")
 
@@ -49,3 +51,14 @@ class Command(BaseCommand):
                         note="demo",
                     )
         self.stdout.write(f"Demo points of contact for {len(STATES)} States.")
+        self._marking_practices()
+
+    def _marking_practices(self) -> None:
+        """What the published demo reports say of marking, as publication would record it
+        (the demo publishes its reports without the workflow, hence without the signal)."""
+        reports = Report.objects.filter(is_demo=True, published_at__isnull=False)
+        for report in reports.select_related("state").order_by("cycle__deadline"):
+            revision = report.revisions.filter(status=Report.Status.PUBLISHED).last()
+            if revision is not None:
+                update_marking_from_report(report, revision.answers)
+        self.stdout.write(f"Demo marking practices: {MarkingPractice.objects.count()}.")
