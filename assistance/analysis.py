@@ -10,10 +10,10 @@ from typing import Any
 from django.db.models import Count
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from reporting.analysis.charts import bar_chart
 
 from assistance.models import Match, Need, Offer, Theme
 from assistance.selectors import needs_by_region_and_theme
+from reporting.analysis.charts import bar_chart
 from reporting.analysis.figures import Share
 from reporting.analysis.sections import AnalysisSection, Table, register
 from reporting.filters import REGIONS
