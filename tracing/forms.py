@@ -89,3 +89,9 @@ class TracingRequestForm(forms.ModelForm):
         model = TracingRequest
         fields = list(REQUEST_FIELDS)
         widgets = {"due_on": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Evidence: kept exactly as typed, surrounding spaces included (as the page says).
+        for name in ("serial_number", "markings"):
+            self.fields[name].strip = False

@@ -131,7 +131,7 @@ class TaggedMerger:
         return output.getvalue()
 
     def bookmark(self, label: str, page: int, parent=None):
-        return self.writer.add_outline_item(label, page, parent=parent)
+        return self.writer.add_outline_item(title=label, page_number=page, parent=parent)
 
     @property
     def page_count(self) -> int:

@@ -160,7 +160,6 @@ def _last_two_submissions(report: Report) -> tuple[int, int] | None:
     return (numbers[1], numbers[0]) if len(numbers) == 2 else None
 
 
-@login_required
 def section_edit(request: HttpRequest, pk: int, section_key: str) -> HttpResponse:
     report = get_report_for_user(request, pk)
     editable = permissions.can_edit_report(request.user, report)

@@ -85,3 +85,37 @@ def _reference_data(transactional_db):
         loaded = import_module(module)
         for name in functions:
             getattr(loaded, name)(django_apps, None)
+
+
+# --- screenshots of failed browser tests ------------------------------------------------------
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a test driving the browser fails, save a full-page screenshot of every page still
+    open (before the fixtures close them) in var/e2e-screenshots/ and name the files in the
+    failure report."""
+    report = yield
+    browser = item.funcargs.get("browser")
+    if report.when == "call" and report.failed and browser is not None:
+        report.sections.append(("browser screenshots", "\n".join(_screenshots(item, browser))))
+    return report
+
+
+def _screenshots(item, browser) -> list[str]:
+    import re
+
+    folder = settings.BASE_DIR / "var" / "e2e-screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", item.name)
+    lines = []
+    pages = [page for context in browser.contexts for page in context.pages]
+    for n, page in enumerate(pages, start=1):
+        path = folder / f"{name}-{n}.png"
+        try:
+            page.screenshot(path=path, full_page=True, timeout=10_000)
+        except Exception as exc:  # a crashed or closed page must not hide the real failure
+            lines.append(f"{path}: no screenshot ({exc.__class__.__name__}: {exc})")
+        else:
+            lines.append(f"{path} ({page.url})")
+    return lines or ["no page was open"]
