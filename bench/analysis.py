@@ -20,6 +20,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -56,7 +57,7 @@ def parse_args() -> argparse.Namespace:
     add("--redis-url", default=DEFAULT_REDIS, help="broker and cache (its queues are purged)")
     add("--queue", default=DEFAULT_QUEUE, help="default queue; documents: <queue>-documents")
     add("--reuse-db", action="store_true", help="keep the database and its data from a run")
-    add("--repeat", type=int, default=1, help="rounds (single render, 1, 2 workers); best counts")
+    add("--repeat", type=int, default=1, help="rounds (1 worker, single render, 2 workers)")
     add(
         "--two",
         choices=["processes", "concurrency"],
@@ -87,7 +88,7 @@ def configure(args: argparse.Namespace, data_dir: Path) -> None:
             "DATA_DIR": str(data_dir),
             "DEBUG": "false",
             "TESTING": "false",
-            "SECRET_KEY": os.environ.get("BENCH_SECRET_KEY") or secrets.token_urlsafe(50),
+            "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "localhost",
             "LOG_LEVEL": "WARNING",
         }
@@ -305,10 +306,21 @@ class Workers:
         return {"tasks": tasks, "chunk_renders": renders, "assembly_renders": assembly}
 
 
-def purge_queues(redis_url: str, queues: list[str]) -> None:
-    """Messages left by an interrupted run would name chunks of the new database."""
+def warm_up_and_purge(cycle, redis_url: str, queues: list[str]) -> None:
+    """This process's first request and first publication (imports, caches, the broker
+    connection) are no part of a build: make both, roll the edition back, purge the queues.
+    Purging also drops what an interrupted run left, which would name the new database's
+    chunks."""
     import redis
+    from django.db import transaction
 
+    from core.tasks import heartbeat
+    from reporting.services import analysis
+
+    with transaction.atomic():
+        analysis.request_edition(cycle=cycle, language="en", kind="public", by=None)
+        transaction.set_rollback(True)  # and its on-commit publication is dropped
+    heartbeat.delay()
     client = redis.Redis.from_url(redis_url)
     client.delete(*queues, "unacked", "unacked_index", "unacked_mutex")
     client.close()
@@ -446,12 +458,13 @@ def pipeline_run(cycle, args, *, workers: int, concurrency: int, log_dir: Path, 
     from django.conf import settings
 
     queues = [settings.CELERY_DOCUMENTS_QUEUE, settings.CELERY_TASK_DEFAULT_QUEUE]
-    purge_queues(args.redis_url, queues)
+    warm_up_and_purge(cycle, args.redis_url, queues)
     with Workers(workers, concurrency, log_dir, tag, recycle_options(args)) as pool:
         sampler = RssSampler({p.pid: n for p, n in zip(pool.processes, pool.names, strict=True)})
         sampler.start()
         try:
             edition, seconds = build_edition(cycle, args.timeout)
+            time.sleep(1.0)  # the last task's log lines, after it recorded the edition done
         finally:
             sampler.stop()
     processes = list(sampler.peaks.values())
@@ -565,28 +578,26 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def print_run(label: str, run: dict, ratio: str, rss: float) -> None:
-    print(f"{label:<38} {run['seconds']:>8.1f} {ratio:>8} {run['pages']:>6} {rss:>9.0f}")
-
-
 def print_breakdown(label: str, run: dict) -> None:
     t = run["timeline"]
     renders = run["log"]["assembly_renders"]
     folio = [s for pages, _b, s in renders if pages == run["pages"]]
     front = [s for pages, _b, s in renders if pages != run["pages"]]
+    tasks = run["log"]["tasks"]
+    busy = sum(sum(times) for times in tasks.values())
+    slots = run["workers"] * run["concurrency"]
     print(
         f"  {label}: request→start {t['queued_to_started']:.1f} s, start→first chunk "
         f"{t['started_to_first_chunk']:.1f} s, chunks {t['chunks_span']:.1f} s "
         f"(sum {t['chunk_seconds_sum']:.1f}, longest {t['chunk_seconds_max']:.1f}), "
         f"assembly {t['assembly']:.1f} s (front matter {sum(front):.1f}, "
-        f"page-number pages {sum(folio):.1f})"
+        f"page-number pages {sum(folio):.1f}); {sum(len(v) for v in tasks.values())} tasks, "
+        f"{busy:.1f} s in tasks: pool processes busy {100 * busy / (slots * run['seconds']):.0f} %"
     )
-    tasks = run["log"]["tasks"]
-    busy = sum(sum(times) for times in tasks.values())
-    slots = run["workers"] * run["concurrency"]
     print(
-        f"    {sum(len(times) for times in tasks.values())} tasks, {busy:.1f} s in tasks: "
-        f"the pool processes were busy {100 * busy / (slots * run['seconds']):.0f} % of the time"
+        f"    peak RSS: main process {run['peak_rss_mib_main']:.0f} MiB, pool process "
+        f"{run['peak_rss_mib_pool_child']:.0f} MiB, worker total (shared pages counted twice) "
+        f"{run['peak_rss_mib_worker_sum']:.0f} MiB, {run['processes_seen']} processes"
     )
 
 
@@ -594,14 +605,27 @@ def _goal(value: float, limit: float) -> dict:
     return {"max": limit, "met": value <= limit}
 
 
-def summary(single: dict, one: dict, two: dict) -> dict:
-    ratio_one = one["seconds"] / single["seconds"]
-    ratio_two = two["seconds"] / one["seconds"]
-    rss = max(one["peak_rss_mib_per_process"], two["peak_rss_mib_per_process"])
+def round_ratios(single: dict, one: dict, two: dict) -> dict:
+    return {
+        "one_worker_to_single_render": round(one["seconds"] / single["seconds"], 3),
+        "two_workers_to_one_worker": round(two["seconds"] / one["seconds"], 3),
+        "peak_rss_mib_per_worker_process": round(
+            max(one["peak_rss_mib_per_process"], two["peak_rss_mib_per_process"]), 1
+        ),
+    }
+
+
+def summary(measured: list[dict]) -> dict:
+    """Ratios: the median of the rounds' ratios (each within one round, minutes apart);
+    memory: the highest peak of all rounds."""
+    ratios = [r["ratios"] for r in measured]
+    ratio_one = statistics.median(r["one_worker_to_single_render"] for r in ratios)
+    ratio_two = statistics.median(r["two_workers_to_one_worker"] for r in ratios)
+    rss = max(r["peak_rss_mib_per_worker_process"] for r in ratios)
     return {
         "one_worker_to_single_render": round(ratio_one, 3),
         "two_workers_to_one_worker": round(ratio_two, 3),
-        "peak_rss_mib_per_worker_process": round(rss, 1),
+        "peak_rss_mib_per_worker_process": rss,
         "goals": {
             "one_worker_to_single_render": _goal(ratio_one, GOAL_ONE_WORKER),
             "two_workers_to_one_worker": _goal(ratio_two, GOAL_TWO_WORKERS),
@@ -610,65 +634,61 @@ def summary(single: dict, one: dict, two: dict) -> dict:
     }
 
 
-def print_table(single: dict, one: dict, two: dict, result: dict, two_label: str) -> None:
-    print(f"\n{'':<38} {'seconds':>8} {'ratio':>8} {'pages':>6} {'peak MiB':>9}")
-    print_run("single WeasyPrint render (baseline)", single, "1.00", single["peak_rss_mib"])
-    r1, r2 = result["one_worker_to_single_render"], result["two_workers_to_one_worker"]
-    print_run(
-        "pipeline, 1 worker (vs baseline)", one, f"{r1:.2f}×", one["peak_rss_mib_per_process"]
-    )
-    print_run(f"pipeline, {two_label} (vs 1)", two, f"{r2:.2f}×", two["peak_rss_mib_per_process"])
-    print(f"  single render: + {single['html_seconds']:.1f} s to build its HTML in this process, "
-          f"{single['process_seconds']:.1f} s for the whole child process")  # fmt: skip
-    print_breakdown("1 worker", one)
-    print_breakdown(two_label, two)
+def print_table(measured: list[dict], result: dict, two_label: str) -> None:
     print(
-        f"  CPUs free for two busy processes around the {two_label} run: "
-        f"{two['cpus_free_before']} before, {two['cpus_free_after']} after (of {os.cpu_count()})"
+        f"\n{'round':>5} {'single':>7} {'1 worker':>9} {'ratio':>6} {'2 workers':>10} "
+        f"{'ratio':>6} {'CPUs free':>10} {'pages':>6} {'peak MiB single/workers':>24}"
     )
-    for label, run in (("1 worker", one), (two_label, two)):
+    for index, r in enumerate(measured, 1):
+        single, one, two, ratios = r["single"], r["one_worker"], r["two_workers"], r["ratios"]
+        free = f"{two['cpus_free_before']}/{two['cpus_free_after']}"
+        peaks = f"{single['peak_rss_mib']:.0f} / {ratios['peak_rss_mib_per_worker_process']:.0f}"
         print(
-            f"  peak RSS, {label}: main process {run['peak_rss_mib_main']:.0f} MiB, pool "
-            f"process {run['peak_rss_mib_pool_child']:.0f} MiB, worker total (shared pages "
-            f"counted twice) {run['peak_rss_mib_worker_sum']:.0f} MiB, "
-            f"{run['processes_seen']} processes"
+            f"{index:>5} {single['seconds']:>7.1f} {one['seconds']:>9.1f} "
+            f"{ratios['one_worker_to_single_render']:>5.2f}× {two['seconds']:>10.1f} "
+            f"{ratios['two_workers_to_one_worker']:>5.2f}× {free:>10} {one['pages']:>6} "
+            f"{peaks:>24}"
         )
+    print(
+        "seconds: the single render alone (its HTML built beforehand), each build from the "
+        f"request to done; 2 workers: {two_label}; CPUs free for two busy processes, before/"
+        f"after the 2-worker build (of {os.cpu_count()})"
+    )
+    for index, r in enumerate(measured, 1):
+        print(f"round {index}:")
+        print_breakdown("1 worker", r["one_worker"])
+        print_breakdown(two_label, r["two_workers"])
     for key, label, unit in (
-        ("one_worker_to_single_render", "1 worker / single render", "×"),
-        ("two_workers_to_one_worker", "2 workers / 1 worker", "×"),
-        ("peak_rss_mib_per_worker_process", "peak RSS per worker process", " MiB"),
+        ("one_worker_to_single_render", "1 worker / single render (median)", "×"),
+        ("two_workers_to_one_worker", "2 workers / 1 worker (median)", "×"),
+        ("peak_rss_mib_per_worker_process", "peak RSS of a worker process", " MiB"),
     ):
         goal = result["goals"][key]
         state = "met" if goal["met"] else "NOT MET"
-        print(f"{label:<30} {result[key]:>8}{unit}  goal ≤ {goal['max']}{unit}  {state}")
+        print(f"{label:<34} {result[key]:>7}{unit}  goal ≤ {goal['max']}{unit}  {state}")
 
 
 # --- main ------------------------------------------------------------------------------------
 
 
-def rounds(cycle, args, work_dir: Path) -> tuple[list, list, list]:
-    """Each round: one worker, the single render of that edition, then two workers."""
+def one_round(cycle, args, work_dir: Path, index: int) -> dict:
+    """One worker, the single render of the edition it built, then two workers."""
     two_processes = args.two == "processes"
-    singles, ones, twos = [], [], []
-    for index in range(1, args.repeat + 1):
-        print(f"round {index}/{args.repeat}: pipeline with 1 worker …", flush=True)
-        ones.append(pipeline_run(cycle, args, workers=1, concurrency=1, log_dir=work_dir,
-                                 tag=f"r{index}-one"))  # fmt: skip
-        print(f"  {ones[-1]['seconds']:.1f} s; single render of the same document …", flush=True)
-        singles.append(single_render(_edition(ones[-1]["edition"]), work_dir))
-        capacity = parallel_capacity()
-        print(f"  {singles[-1]['seconds']:.1f} s; CPUs free for two processes: {capacity}; "
-              "pipeline with 2 workers …", flush=True)  # fmt: skip
-        twos.append(
-            pipeline_run(
-                cycle, args, workers=2 if two_processes else 1,
-                concurrency=1 if two_processes else 2, log_dir=work_dir, tag=f"r{index}-two",
-            )
-        )  # fmt: skip
-        twos[-1]["cpus_free_before"] = capacity
-        twos[-1]["cpus_free_after"] = parallel_capacity()
-        print(f"  {twos[-1]['seconds']:.1f} s", flush=True)
-    return singles, ones, twos
+    print(f"round {index}/{args.repeat}: pipeline with 1 worker …", flush=True)
+    one = pipeline_run(cycle, args, workers=1, concurrency=1, log_dir=work_dir, tag=f"r{index}-one")
+    print(f"  {one['seconds']:.1f} s; single render of the same document …", flush=True)
+    single = single_render(_edition(one["edition"]), work_dir)
+    capacity = parallel_capacity()
+    print(f"  {single['seconds']:.1f} s; CPUs free for two processes: {capacity}; "
+          "pipeline with 2 workers …", flush=True)  # fmt: skip
+    two = pipeline_run(
+        cycle, args, workers=2 if two_processes else 1,
+        concurrency=1 if two_processes else 2, log_dir=work_dir, tag=f"r{index}-two",
+    )  # fmt: skip
+    two["cpus_free_before"], two["cpus_free_after"] = capacity, parallel_capacity()
+    print(f"  {two['seconds']:.1f} s", flush=True)
+    ratios = round_ratios(single, one, two)
+    return {"single": single, "one_worker": one, "two_workers": two, "ratios": ratios}
 
 
 def _edition(pk: int):
@@ -696,15 +716,13 @@ def main() -> int:
         print(
             f"Analysis benchmark: {cycle.meeting.short_name}, {states} States reporting, "
             f"English public edition, {settings.ANALYSIS_PROFILES_PER_CHUNK} profiles per chunk, "
-            f"best of {args.repeat}",
+            f"{args.repeat} round(s), pool recycling: {' '.join(recycle_options(args)) or '-'}",
             flush=True,
         )
-        singles, ones, twos = rounds(cycle, args, work_dir)
-        best = lambda runs: min(runs, key=lambda r: r["seconds"])  # noqa: E731
-        single, one, two = best(singles), best(ones), best(twos)
-        result = summary(single, one, two)
-        print_table(single, one, two, result, two_label)
-        write_results(args, cycle, states, two_label, (singles, ones, twos), result)
+        measured = [one_round(cycle, args, work_dir, i) for i in range(1, args.repeat + 1)]
+        result = summary(measured)
+        print_table(measured, result, two_label)
+        write_results(args, cycle, states, two_label, measured, result)
     finally:
         if args.keep_files:
             print(f"files kept in {work_dir}")
@@ -715,10 +733,9 @@ def main() -> int:
     return 0 if met else 1
 
 
-def write_results(args, cycle, states: int, two_label: str, runs: tuple, result: dict) -> None:
+def write_results(args, cycle, states: int, two_label: str, rounds: list, result: dict) -> None:
     from django.conf import settings
 
-    singles, ones, twos = runs
     report = {
         "benchmark": "analysis",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -729,10 +746,9 @@ def write_results(args, cycle, states: int, two_label: str, runs: tuple, result:
         "kind": "public",
         "profiles_per_chunk": settings.ANALYSIS_PROFILES_PER_CHUNK,
         "two_workers": two_label,
+        "worker_recycling": recycle_options(args),
         "repeat": args.repeat,
-        "single_render": singles,
-        "one_worker": ones,
-        "two_workers_runs": twos,
+        "rounds": rounds,
         **result,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import io
 import logging
 from collections.abc import Callable, Iterator
 
@@ -22,7 +21,6 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from pypdf import PdfReader
 
 from core.pdf import render_pdf_document
 from reporting.analysis import sections
@@ -201,7 +199,7 @@ def _bookmarks(merger: TaggedMerger, chunks: list[Chunk], offsets: list[int]) ->
                 del parents[deeper]
 
 
-def merge(edition: Edition, chunks: list[Chunk]) -> bytes:
+def merge(edition: Edition, chunks: list[Chunk]) -> tuple[bytes, int]:
     """Front matter, then the chunks in order, one tagged PDF; page numbers laid over every
     page; bookmarks from the chunks' headings; title and language."""
     front, _front_pages = front_matter(edition, chunks)
@@ -215,7 +213,7 @@ def merge(edition: Edition, chunks: list[Chunk]) -> bytes:
             offsets.append(merger.append(handle.read()))
     merger.overlay(folio(edition, merger.page_count))
     _bookmarks(merger, chunks, offsets)
-    return merger.write()
+    return merger.write(), merger.page_count
 
 
 def assemble(edition_id: int) -> bool:
@@ -224,7 +222,7 @@ def assemble(edition_id: int) -> bool:
     if edition.status != Edition.Status.ASSEMBLING:
         return False
     chunks = list(edition.chunks.order_by("position"))
-    data = merge(edition, chunks)
+    data, pages = merge(edition, chunks)
     name = default_storage.save(
         f"analysis/{edition.cycle.meeting.short_name}-{edition.language}-{edition.kind}-"
         f"{edition.pk}.pdf",
@@ -237,7 +235,7 @@ def assemble(edition_id: int) -> bool:
             return False
         edition.file.name, edition.size = name, len(data)
         edition.checksum = hashlib.sha256(data).hexdigest()
-        edition.page_count = len(PdfReader(io.BytesIO(data)).pages)
+        edition.page_count = pages
         edition.status, edition.finished_at = Edition.Status.DONE, timezone.now()
         edition.build_seconds = (edition.finished_at - edition.started_at).total_seconds()
         edition.save()

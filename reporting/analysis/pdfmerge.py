@@ -108,6 +108,7 @@ class TaggedMerger:
             )
             stamp.replace_contents(marked)
             page.merge_page(stamp, over=True)
+            page.compress_content_streams()  # pypdf writes merged contents uncompressed
 
     def write(self) -> bytes:
         root = self.root.get_object()

@@ -69,11 +69,21 @@
     el.className = "save-state " + kind;
     el.textContent = text;
   }
+  // The fields an error is about: the question's one input, or in a group (contact, table)
+  // those the browser itself finds invalid (an e-mail address, a link, a date).
+  function fieldsInError(q) {
+    var single = document.getElementById(q.id + "-input");
+    if (single && single.matches("input, textarea")) { return [single]; }
+    return Array.prototype.filter.call(q.querySelectorAll("input:not([type=hidden]), textarea"), function (i) { return !i.checkValidity(); });
+  }
   function showError(q, message) {
     var el = q.querySelector(".field-error");
     el.textContent = message || "";
     el.hidden = !message;
     q.classList.toggle("has-error", !!message);
+    // Each field carries aria-describedby="<question>-error"; aria-invalid marks the wrong ones.
+    q.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); });
+    if (message) { fieldsInError(q).forEach(function (i) { i.setAttribute("aria-invalid", "true"); }); }
   }
   function unsaved() {
     return Object.keys(state).some(function (k) { var s = state[k]; return s.dirty || s.inFlight || s.failed || s.timer; });
