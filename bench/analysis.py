@@ -64,8 +64,14 @@ def parse_args() -> argparse.Namespace:
         default="processes",
         help="two worker processes (default), or one worker with --concurrency 2",
     )
-    add("--max-tasks-per-child", type=int, default=1, help="as deployed: 1 (0: not set)")
-    add("--max-memory-per-child", type=int, metavar="KIB", help="recycle a pool process above")
+    add("--max-tasks-per-child", type=int, default=0, help="recycle after N tasks (0: not set)")
+    add(
+        "--max-memory-per-child",
+        type=int,
+        default=524288,
+        metavar="KIB",
+        help="recycle a pool process above this, as deployed: 524288 (0: not set)",
+    )
     add("--profiles-per-chunk", type=int, help="ANALYSIS_PROFILES_PER_CHUNK (default: settings)")
     add("--timeout", type=float, default=1800, help="seconds to wait for one build")
     add("--keep-files", action="store_true", help="keep the temporary DATA_DIR (PDFs, logs)")
