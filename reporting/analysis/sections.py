@@ -11,12 +11,10 @@ in the context then), and shows its tables with `reporting/analysis/_table.html`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.functional import Promise
-
-from reporting.models import Cycle
 
 
 @dataclass(frozen=True)
@@ -36,13 +34,13 @@ class AnalysisSection:
     title: str | Promise
     #: (cycle, staff) → template context; `staff` true for the staff edition (restricted
     #: reports included), false for everything public. The context may hold `tables`.
-    context: Callable[[Cycle, bool], dict[str, Any]]
+    #: A `per_state` section's builder also takes `states=` (ISO3 codes of its chunk).
+    context: Callable[..., dict[str, Any]]
     template: str
     #: Annexes come after the sections in the document, and are not on the web pages.
     annex: bool = False
     #: For State profiles: the context builder takes a list of States (chunking).
     per_state: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _REGISTRY: dict[str, AnalysisSection] = {}
