@@ -556,7 +556,7 @@ def single_render(edition, work_dir: Path) -> dict:
 
 def machine() -> dict:
     import celery
-    import pypdf
+    import pikepdf
     import weasyprint
     from django.db import connection
 
@@ -570,7 +570,7 @@ def machine() -> dict:
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
         "weasyprint": weasyprint.__version__,
-        "pypdf": pypdf.__version__,
+        "pikepdf": pikepdf.__version__,
         "celery": celery.__version__,
         "postgresql": postgres,
     }
