@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -102,6 +102,14 @@ class NeedSerializer(serializers.ModelSerializer):
 RESTRICTED_NEED_FIELDS = ("description", "estimated_cost", "currency", "action_plan_url")
 
 
+class NeedReadSerializer(NeedSerializer):
+    """A need as the API answers it (the schema's view): the restricted fields are null
+    for a reader who may not see them."""
+
+    class Meta(NeedSerializer.Meta):
+        extra_kwargs = {name: {"allow_null": True} for name in RESTRICTED_NEED_FIELDS}
+
+
 class ExplanationSerializer(serializers.Serializer):
     score = serializers.IntegerField()
     eligible = serializers.BooleanField()
@@ -191,6 +199,13 @@ class InterestSerializer(serializers.Serializer):
     message = serializers.CharField(max_length=5000)
 
 
+@extend_schema_view(
+    list=extend_schema(responses=NeedReadSerializer(many=True)),
+    retrieve=extend_schema(responses=NeedReadSerializer),
+    create=extend_schema(request=NeedSerializer, responses={201: NeedReadSerializer}),
+    update=extend_schema(request=NeedSerializer, responses=NeedReadSerializer),
+    partial_update=extend_schema(request=NeedSerializer, responses=NeedReadSerializer),
+)
 class NeedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Needs of every State (restricted fields hidden from the public); a State's officials
     record and change their own; donors express interest."""
@@ -219,7 +234,7 @@ class NeedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
             serializer.instance, by=self.request.user, data=serializer.validated_data
         )
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=NeedReadSerializer)
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         need = withdraw_need(self.get_object(), by=request.user)
@@ -240,7 +255,7 @@ class NeedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Rea
         return Response(MatchSerializer(match).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=CandidateSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def candidates(self, request, pk=None):
         """Open offers ranked for this need, each with the explanation of its score."""
         return Response(
@@ -280,7 +295,7 @@ class OfferViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.Re
         return Response(OfferSerializer(close_offer(self.get_object(), by=request.user)).data)
 
     @extend_schema(responses=RankedNeedSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def needs(self, request, pk=None):
         """Open needs this offer could help with, best first."""
         ranked = selectors.ranked_needs(self.get_object(), request.user)
@@ -294,6 +309,18 @@ class AgreementSerializer(serializers.Serializer):
         max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
     )
     currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
+
+
+class MatchMessageBodySerializer(serializers.Serializer):
+    """A message in the conversation; the service refuses a blank one."""
+
+    body = serializers.CharField(max_length=5000, allow_blank=True, default="")
+
+
+class MatchOutcomeSerializer(serializers.Serializer):
+    """A short note on the outcome; the service refuses a blank one."""
+
+    outcome = serializers.CharField(max_length=2000, allow_blank=True, default="")
 
 
 class MatchViewSet(viewsets.ReadOnlyModelViewSet):
@@ -310,10 +337,18 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
         change(self.get_object(), by=self.request.user, **kwargs)
         return Response(MatchSerializer(self.get_queryset().get(pk=self.kwargs["pk"])).data)
 
-    @extend_schema(request=inline_serializer("MatchMessageBody", {"body": serializers.CharField()}))
+    def _body(self, serializer_class: type[serializers.Serializer]) -> dict:
+        """The request body checked by `serializer_class` (its type, length, no NUL), after
+        the 404 for a conversation the caller may not see."""
+        self.get_object()
+        incoming = serializer_class(data=self.request.data)
+        incoming.is_valid(raise_exception=True)
+        return incoming.validated_data
+
+    @extend_schema(request=MatchMessageBodySerializer)
     @action(detail=True, methods=["post"])
     def message(self, request, pk=None):
-        return self._act(post_match_message, body=str(request.data.get("body", "")))
+        return self._act(post_match_message, body=self._body(MatchMessageBodySerializer)["body"])
 
     @extend_schema(request=AgreementSerializer)
     @action(detail=True, methods=["post"])
@@ -333,10 +368,10 @@ class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     def fund(self, request, pk=None):
         return self._act(mark_match_funded)
 
-    @extend_schema(request=inline_serializer("MatchOutcome", {"outcome": serializers.CharField()}))
+    @extend_schema(request=MatchOutcomeSerializer)
     @action(detail=True, methods=["post"])
     def complete(self, request, pk=None):
-        return self._act(complete_match, outcome=str(request.data.get("outcome", "")))
+        return self._act(complete_match, outcome=self._body(MatchOutcomeSerializer)["outcome"])
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

@@ -322,9 +322,11 @@ def _eligibility_reason(need: Need, offer: Offer) -> str:
     if not offer.eligible_regions and not named:
         return _("The offer is open to every State.")
     if state.pk in named:
-        return _("The offer names %(state)s among the eligible States.") % {"state": state}
+        return _("%(state)s: the offer names this State among the eligible States.") % {
+            "state": state
+        }
     if state.region in offer.eligible_regions:
-        return _("The offer covers the region of %(state)s (%(region)s).") % {
+        return _("%(state)s: the offer covers this State's region (%(region)s).") % {
             "state": state,
             "region": state.region_name,
         }

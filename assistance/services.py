@@ -37,6 +37,7 @@ from core.errors import WorkflowError
 from core.models import Membership, MemberState, Organisation, Role, User
 from core.selectors import users_with_role
 from core.services import tell
+from core.text import clean_text
 from reporting.models import Report
 
 NEEDS_TABLE_KEY = "assistance.needs"
@@ -308,6 +309,10 @@ def close_offer(offer: Offer, *, by: User) -> Offer:
 
 # Matches ----------------------------------------------------------------------------------
 
+#: Longest message, agreement and outcome note (the lengths of their columns).
+MESSAGE_MAX_LENGTH = 5000
+OUTCOME_MAX_LENGTH = 2000
+
 LIVE = (Match.Status.INTERESTED, Match.Status.AGREED, Match.Status.FUNDED)
 #: A match's status → the need's status it implies, furthest stage first.
 STAGES = (
@@ -354,7 +359,8 @@ def express_interest(
         )
     if offer is not None and (offer.donor_state, offer.donor_organisation) != donor:
         raise WorkflowError(_("Choose one of this donor's offers."), code="invalid")
-    if not message.strip():
+    message = clean_text(message, max_length=MESSAGE_MAX_LENGTH)
+    if not message:
         raise WorkflowError(_("Write a message to the State."), code="invalid")
     try:
         with transaction.atomic():
@@ -421,7 +427,8 @@ def post_match_message(match: Match, *, by: User, body: str) -> MatchMessage:
     side = permissions.side_in_match(by, match)
     if side is None:
         raise WorkflowError(_("Only the donor and the State write here."), code="forbidden")
-    if not body.strip():
+    body = clean_text(body, max_length=MESSAGE_MAX_LENGTH)
+    if not body:
         raise WorkflowError(_("Write a message."), code="invalid")
     if match.status in Match.CLOSED:
         raise WorkflowError(_("This conversation is closed."))
@@ -438,7 +445,8 @@ def record_agreement(
     match: Match, *, by: User, agreement: str, amount: Decimal | None, currency: str = ""
 ) -> Match:
     """Either party records what was agreed (and the amount, when money is involved)."""
-    if not agreement.strip():
+    agreement = clean_text(agreement, max_length=MESSAGE_MAX_LENGTH)
+    if not agreement:
         raise WorkflowError(_("Describe what was agreed."), code="invalid")
     if amount is not None and (amount < 0 or not CURRENCY_RE.match(currency or "")):
         raise WorkflowError(
@@ -462,7 +470,8 @@ def mark_match_funded(match: Match, *, by: User) -> Match:
 
 @transaction.atomic
 def complete_match(match: Match, *, by: User, outcome: str) -> Match:
-    if not outcome.strip():
+    outcome = clean_text(outcome, max_length=OUTCOME_MAX_LENGTH)
+    if not outcome:
         raise WorkflowError(_("Write a short note on the outcome."), code="invalid")
     return _move(
         match, Match.Status.COMPLETED, by=by, sides=("donor", "state"), outcome=outcome.strip()

@@ -113,6 +113,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -192,6 +193,9 @@ CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL == "memory://"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# When the broker connection drops, unacknowledged (acks_late) tasks go back to the queue:
+# stop running them here so that they do not run twice at once (tasks are idempotent anyway).
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 3600}
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "poa")
 # Heavy documents get workers of their own, which recycle their process after each task.
@@ -225,8 +229,23 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# OWASP ASVS level 2 (V2.1): at least 12 characters, no maximum below 128, no composition
+# rules (hence no NumericPasswordValidator: a long all-digit password is not refused for being
+# digits; a common or breached one is refused by the checks above and below).
+# Breached passwords: Have I Been Pwned's range API (k-anonymity: only the first five hex
+# characters of the password's SHA-1 leave the server). Fails open, with a warning, when the
+# API does not answer within PASSWORD_BREACH_CHECK_TIMEOUT seconds.
+PASSWORD_BREACH_CHECK = env_bool("PASSWORD_BREACH_CHECK", not DEBUG and not TESTING)
+if TESTING:
+    # The suite creates hundreds of accounts: a deliberately slow hash would cost minutes.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_BREACH_CHECK_URL = env_str(
+    "PASSWORD_BREACH_CHECK_URL", "https://api.pwnedpasswords.com/range/"
+)
+PASSWORD_BREACH_CHECK_TIMEOUT = env_int("PASSWORD_BREACH_CHECK_TIMEOUT", 3)
+if PASSWORD_BREACH_CHECK:
+    AUTH_PASSWORD_VALIDATORS.append({"NAME": "core.passwords.BreachedPasswordValidator"})
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
@@ -245,6 +264,9 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[PoA-ISS] "
+# Behind N reverse proxies, allauth takes the client's address from X-Forwarded-For (the
+# N-th address from the right), so that login rate limits count per person, not per proxy.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "PoA national reporting")
 INVITATION_LIFETIME_DAYS = env_int("INVITATION_LIFETIME_DAYS", 14)
@@ -252,6 +274,9 @@ INVITATION_LIFETIME_DAYS = env_int("INVITATION_LIFETIME_DAYS", 14)
 MFA_RECENT_MINUTES = env_int("MFA_RECENT_MINUTES", 30)
 # Largest file accepted as an answer to a file question (a question may set a lower limit).
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_MB", 20) * 1024 * 1024
+# Largest upload request (the files and the form's fields together); larger ones get 413
+# before they are read. Outside uploads the limit is DATA_UPLOAD_MAX_MEMORY_SIZE.
+UPLOAD_MAX_REQUEST_BYTES = env_int("UPLOAD_MAX_REQUEST_MB", 50) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -282,6 +307,10 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "PoA national reporting <noreply@localhost>")
+# E-mails are sent by a Celery task; while the mail server is down it tries again after
+# EMAIL_RETRY_SECONDS, doubling up to an hour, EMAIL_RETRY_ATTEMPTS times.
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 60)
+EMAIL_RETRY_ATTEMPTS = env_int("EMAIL_RETRY_ATTEMPTS", 10)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Languages ------------------------------------------------------------------------------
@@ -349,7 +378,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -378,6 +407,7 @@ SPECTACULAR_SETTINGS = {
         "AssistanceThemeEnum": "assistance.models.Theme",
         "AssistanceTypeEnum": "assistance.models.AssistanceType",
         "NeedVisibilityEnum": "assistance.models.Need.Visibility",
+        "NeedStatusEnum": "assistance.models.Need.Status",
         "ReportVisibilityEnum": "reporting.models.Report.Visibility",
     },
 }

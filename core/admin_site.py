@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
+from core.audit import record_denial
 from core.permissions import is_administrator
 
 
@@ -19,7 +20,10 @@ class PlatformAdminSite(admin.AdminSite):
 
     def login(self, request: HttpRequest, extra_context=None):
         next_url = request.GET.get("next") or reverse("admin:index")
+        if request.user.is_authenticated and self.has_permission(request):
+            return HttpResponseRedirect(reverse("admin:index"))
         if request.user.is_authenticated:
             # Logged in but not an administrator: no second login form, just the home page.
+            record_denial(request, reason="not an administrator")
             return HttpResponseRedirect(reverse("dashboard"))
         return HttpResponseRedirect(reverse("account_login") + "?" + urlencode({"next": next_url}))

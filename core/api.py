@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldError
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -32,21 +35,49 @@ def workflow_error_body(exc: WorkflowError) -> tuple[dict, int]:
     return body, status.HTTP_409_CONFLICT
 
 
+#: Refusals of the caller (401, 403): each is a denial for the security log.
+DENIALS = (
+    exceptions.PermissionDenied,
+    exceptions.NotAuthenticated,
+    exceptions.AuthenticationFailed,
+)
+
+
 def exception_handler(exc, context):
     """WorkflowError → 400/403/409 (see workflow_error_body); Django's PermissionDenied →
-    403; denials are audited."""
+    403. Denials are audited: 401, 403, and a 404 for an object that exists but is hidden
+    from the caller (another State's, say)."""
     request = context.get("request")
     if isinstance(exc, WorkflowError):
         body, code = workflow_error_body(exc)
         if code == status.HTTP_403_FORBIDDEN and request is not None:
             audit.record_denial(request, reason=exc.code)
         return Response(body, status=code)
+    recorded = getattr(exc, "recorded", False)  # raised through core.views.deny
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
-    denied = isinstance(exc, exceptions.PermissionDenied | exceptions.NotAuthenticated)
-    if denied and request is not None:
-        audit.record_denial(request, reason=type(exc).__name__)
+    hidden = isinstance(exc, Http404 | exceptions.NotFound) and hidden_object_exists(
+        context.get("view")
+    )
+    if request is not None and not recorded and (isinstance(exc, DENIALS) or hidden):
+        audit.record_denial(request, reason="not visible" if hidden else type(exc).__name__)
     return drf_exception_handler(exc, context)
+
+
+def hidden_object_exists(view) -> bool:
+    """Whether the object a detail endpoint answered 404 for exists all the same: then the
+    caller may not see it (the endpoint reads through a selector scoped to the caller)."""
+    field = getattr(view, "lookup_field", None)
+    value = getattr(view, "kwargs", {}).get(getattr(view, "lookup_url_kwarg", None) or field)
+    if not field or value is None:
+        return False
+    try:
+        model = view.get_queryset().model
+        return model._base_manager.filter(**{field: value}).exists()
+    except (ValueError, TypeError, DjangoValidationError, FieldError):
+        return False  # not even a valid key: nothing was hidden
+    except exceptions.APIException:
+        return False  # the caller's credentials fail too (a 404 for the format, say)
 
 
 class MemberStateSerializer(serializers.ModelSerializer):

@@ -3,19 +3,28 @@
 from __future__ import annotations
 
 import logging
+import sys
 
+import redis
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
-from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import loader
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+from rest_framework import exceptions as api_exceptions
 
 from core import permissions, selectors, services
 from core.audit import record_denial
@@ -28,6 +37,7 @@ from core.forms import (
     OrganisationForm,
     ProfileForm,
 )
+from core.middleware import too_large
 from core.models import ApiToken, Membership, MemberState, Notification, Organisation, Role
 from core.tasks import HEARTBEAT_KEY
 
@@ -37,11 +47,35 @@ logger = logging.getLogger(__name__)
 def deny(request: HttpRequest, reason: str) -> PermissionDenied:
     """Record a denial and return the exception for the caller to raise."""
     record_denial(request, reason=reason)
-    return PermissionDenied(reason)
+    denied = PermissionDenied(reason)
+    denied.recorded = True  # so that the 403 handlers do not record it twice
+    return denied
+
+
+def hide(request: HttpRequest, reason: str) -> Http404:
+    """Record a denial answered as "not found" (another State's data, say) and return the
+    exception for the caller to raise: the visitor learns nothing, the security log does."""
+    record_denial(request, reason=reason)
+    return Http404(reason)
+
+
+def get_visible_or_404[M: Model](request: HttpRequest, queryset: QuerySet[M], **lookup) -> M:
+    """The object matching `lookup` among `queryset` (a selector scoped to the user), else
+    404. When the object exists but is hidden from this user (another State's, say), the
+    404 is a denial and is recorded like one; an object that does not exist is a plain 404."""
+    try:
+        return queryset.get(**lookup)
+    except queryset.model.DoesNotExist:
+        model = queryset.model
+        if model._base_manager.filter(**lookup).exists():
+            raise hide(request, f"{model._meta.label_lower} not visible") from None
+        raise Http404(f"No {model._meta.object_name} matches the given query.") from None
 
 
 def get_membership_for_user(request: HttpRequest, pk: int, *, action: str) -> Membership:
-    membership = get_object_or_404(selectors.memberships_manageable_by(request.user), pk=pk)
+    membership = get_visible_or_404(
+        request, selectors.memberships_manageable_by(request.user), pk=pk
+    )
     if action == "revoke" and not permissions.can_revoke_membership(request.user, membership):
         raise deny(request, "cannot revoke membership")
     return membership
@@ -66,20 +100,56 @@ def states_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: How long /healthz/ waits for the broker: a probe must answer fast even when Redis is gone.
+BROKER_PING_TIMEOUT = 0.5
+
+
+def broker_reachable() -> bool:
+    """Does the Celery broker answer a PING within BROKER_PING_TIMEOUT? Without a broker
+    (tasks run in-process) there is nothing to reach, so the answer is yes."""
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return True
+    client = redis.Redis.from_url(
+        url,
+        socket_connect_timeout=BROKER_PING_TIMEOUT,
+        socket_timeout=BROKER_PING_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+    finally:
+        client.close()
+
+
+def _database_answers() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return True
+
+
+def _cache_answers() -> bool:
+    cache.set("healthz", "ok", 10)
+    return cache.get("healthz") == "ok"
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness of the database and cache, and the last Celery heartbeat seen."""
-    status = {"database": False, "cache": False}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        status["database"] = True
-        cache.set("healthz", "ok", 10)
-        status["cache"] = cache.get("healthz") == "ok"
-        status["celery_heartbeat"] = cache.get(HEARTBEAT_KEY)
-    except Exception:  # any failure means "not healthy"; say which part failed
-        logger.exception("health check failed")
+    """Liveness of the database, cache and Celery broker, and the last Celery heartbeat seen.
+    503 only when the database or the cache fails: without the broker, pages and autosave
+    still work and tasks wait, so the broker's state is reported for monitoring only."""
+    status: dict = {}
+    for part, check in (("database", _database_answers), ("cache", _cache_answers)):
+        try:
+            status[part] = check()
+        except Exception:  # any failure means "not healthy"; say which part failed
+            logger.exception("health check failed: %s", part)
+            status[part] = False
+    status["broker"] = broker_reachable()
+    status["celery_heartbeat"] = cache.get(HEARTBEAT_KEY) if status["cache"] else None
     healthy = status["database"] and status["cache"]
     return JsonResponse(status, status=200 if healthy else 503)
 
@@ -217,7 +287,7 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def api_token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
+    token = get_visible_or_404(request, ApiToken.objects.filter(user=request.user), pk=pk)
     services.revoke_api_token(token=token, by=request.user)
     messages.success(request, _("The token was revoked."))
     return redirect("core:api-tokens")
@@ -283,7 +353,68 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 
 def permission_denied(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler403. Every refusal reaches the security log once: those raised through `deny`
+    are recorded already; the others (the admin's read-only forms, say) are recorded here."""
+    if not getattr(exception, "recorded", False):
+        record_denial(request, reason=str(exception or "") or "permission denied")
     return render(request, "403.html", status=403)
+
+
+def page_not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler404. Under /api/ (a URL no route matches, such as /api/v1/reports/1.5/) the
+    API's JSON error, as its schema documents; elsewhere the 404 page."""
+    if wants_json(request):
+        return JsonResponse({"detail": str(api_exceptions.NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request: HttpRequest, exception=None) -> HttpResponse:
+    """handler400 (a request Django refuses before any view: a suspicious host or file name,
+    too many form fields, form fields larger than DATA_UPLOAD_MAX_MEMORY_SIZE): JSON for API
+    calls, the plain 400 page otherwise; a body too large is a 413 that says so."""
+    if isinstance(exception, RequestDataTooBig):
+        return too_large(request, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if wants_json(request):
+        return JsonResponse({"detail": str(api_exceptions.ParseError.default_detail)}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+#: Seconds a client is asked to wait before sending again while the database is unreachable.
+RETRY_AFTER_SECONDS = 10
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """API calls and the page's JSON endpoints (autosave) get JSON errors, pages get HTML."""
+    accept = request.headers.get("Accept", "")
+    return (
+        request.path.startswith("/api/")
+        or request.content_type == "application/json"
+        or ("application/json" in accept and "text/html" not in accept)
+    )
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the transaction was rolled back, so the request may be sent again
+    as it is (an autosave whose first attempt did land is recognised on retry). Rendered
+    without the request's context, whose processors would query the database."""
+    message = _("The service is briefly unavailable. Please try again in a moment.")
+    if wants_json(request):
+        response: HttpResponse = JsonResponse(
+            {"detail": message, "code": "unavailable"}, status=503
+        )
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. A lost or refused database connection (PostgreSQL restarting, a
+    fail-over) or another transient database error rolls the transaction back: 503 with
+    Retry-After, so clients retry. Anything else is the plain 500 page."""
+    if isinstance(sys.exception(), OperationalError | InterfaceError):
+        return service_unavailable(request)
+    return HttpResponseServerError(loader.get_template("500.html").render())
 
 
 @login_required

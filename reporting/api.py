@@ -50,7 +50,7 @@ from reporting.services import analysis as analysis_services
 
 
 class CycleSerializer(serializers.ModelSerializer):
-    questionnaire = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    questionnaire = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = Cycle
@@ -165,8 +165,12 @@ class ReportSerializer(serializers.ModelSerializer):
 
 
 class AnswerSerializer(serializers.ModelSerializer):
+    """An answer; a reader of the published revision gets no revision, date or author."""
+
     key = serializers.CharField(source="question.key")
-    updated_by = serializers.StringRelatedField()
+    revision = serializers.IntegerField(read_only=True, allow_null=True)
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    updated_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Answer
@@ -207,7 +211,7 @@ class ReportDetailSerializer(ReportSerializer):
 
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.StringRelatedField()
-    parent = serializers.PrimaryKeyRelatedField(read_only=True)
+    parent = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
 
     class Meta:
         model = Comment
@@ -385,7 +389,7 @@ class ReportViewSet(
     @extend_schema(
         methods=["POST"], request=CommentCreateSerializer, responses={201: CommentSerializer}
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def comments(self, request, pk=None):
         """Comments between the State and UNODA (never public)."""
         report = self.get_object()
@@ -417,7 +421,20 @@ class ReportViewSet(
         responses={
             200: inline_serializer(
                 "ReportExport",
-                {"report": serializers.DictField(), "answers": serializers.DictField()},
+                {
+                    "id": serializers.IntegerField(),
+                    "state": serializers.DictField(),
+                    "cycle": serializers.DictField(),
+                    "meeting": serializers.DictField(),
+                    "questionnaire": serializers.CharField(),
+                    "status": serializers.CharField(),
+                    "visibility": serializers.CharField(),
+                    "language": serializers.CharField(),
+                    "display_language": serializers.CharField(),
+                    "submitted_at": serializers.DateTimeField(allow_null=True),
+                    "published_at": serializers.DateTimeField(allow_null=True),
+                    "answers": serializers.DictField(),
+                },
             )
         },
     )

@@ -87,5 +87,8 @@ def dependents_hidden_by(
 ) -> list[Question]:
     """Questions that applied before a change, no longer apply after it, and hold an answer."""
     questions = list(questions)
+    sources = {q.condition["key"] for q in questions if q.condition and q.condition.get("key")}
+    if all(before.get(key) == after.get(key) for key in sources):
+        return []  # no answer that a condition reads has changed: the same questions apply
     was, now = visible_keys(questions, before), visible_keys(questions, after)
     return [q for q in questions if q.key in was - now and not is_empty(after.get(q.key))]

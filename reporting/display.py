@@ -129,9 +129,13 @@ def build_report_view(
     files: dict[str, list[Attachment]] = {}
     for attachment in attachments or []:
         files.setdefault(attachment.question_id, []).append(attachment)
+    # Grouped in one pass: every autosave builds this view (for the progress it returns).
+    by_section: dict[int, list[Question]] = {}
+    for question in questions:
+        by_section.setdefault(question.section_id, []).append(question)
     views = []
     for section in sections:
-        in_section = [q for q in questions if q.section_id == section.pk]
+        in_section = by_section.get(section.pk, [])
         if only_section and section.key != only_section:
             qviews = []
         else:

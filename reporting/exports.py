@@ -230,8 +230,8 @@ def _header_labels(questions: Sequence[Question], language: str) -> list[str]:
             _("UN regional group"),
             _("Status"),
             capfirst(_("visibility")),
-            _("Submitted"),
-            _("Published"),
+            pgettext("date column", "Submitted"),
+            pgettext("date column", "Published"),
         ]
     return [*fixed, *(f"{q.number} {q.label(language)}" for q in questions)]
 

@@ -12,7 +12,9 @@ class MeetingForm(forms.Form):
     """A new meeting and, optionally, the reporting cycle ahead of it."""
 
     kind = forms.ChoiceField(label=_("Kind"), choices=Meeting.Kind.choices)
-    number = forms.IntegerField(label=_("Number"), min_value=1, max_value=99, required=False)
+    number = forms.IntegerField(
+        label=pgettext_lazy("meeting number", "Number"), min_value=1, max_value=99, required=False
+    )
     title = forms.CharField(
         label=_("Title"),
         max_length=200,

@@ -55,10 +55,16 @@ def can_create_report(user: AnyUser, state: MemberState) -> bool:
     return state in states_for(user, Role.STATE_EDITOR, Role.STATE_APPROVER)
 
 
+def can_draft_report(user: AnyUser, report: Report) -> bool:
+    """The State's editors, approver and live delegated assistants work on its reports,
+    whatever their status (the status then says whether answers may change)."""
+    return report.state in states_for(user, *DRAFTING_ROLES)
+
+
 def can_edit_report(user: AnyUser, report: Report) -> bool:
     """The State's editors, approver and live delegated assistants, while the report is
     in an editable status."""
-    return report.is_editable and report.state in states_for(user, *DRAFTING_ROLES)
+    return report.is_editable and can_draft_report(user, report)
 
 
 def can_submit_report(user: AnyUser, report: Report) -> bool:

@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from core import audit
 from core.errors import WorkflowError
+from core.i18n import format_list
 from core.models import User
 from reporting.models import Question, QuestionnaireVersion, Section
 from reporting.permissions import can_manage_questionnaires
@@ -341,7 +342,7 @@ def _condition_problems(question: dict, by_key: dict[str, dict]) -> list[str]:
     if wrong := [value for value in values if value not in allowed]:
         return [
             _("the condition values %(values)s are not answers to question '%(key)s'")
-            % {"values": ", ".join(f"'{value}'" for value in wrong), "key": key}
+            % {"values": format_list(f"'{value}'" for value in wrong), "key": key}
         ]
     return []
 

@@ -10,6 +10,7 @@ from core import permissions
 from core.models import User
 from reporting.models import (
     AnalysisEdition,
+    Answer,
     Cycle,
     Meeting,
     Question,
@@ -77,8 +78,19 @@ def questionnaire_structure(
 
 
 def answers_of(report: Report) -> dict[str, object]:
-    """{question key: value} for a report, in one query."""
-    return dict(report.answers.values_list("question__key", "value"))
+    """{question key: value} for a report, in one query. Every autosave reads them all, so
+    the keys of a published questionnaire come from its structure, read once per process,
+    rather than from a join with the questions (kept for drafts, and for an answer to a
+    question of another version)."""
+    version = report.questionnaire
+    if version.status != QuestionnaireVersion.Status.PUBLISHED or not version.published_at:
+        return dict(report.answers.values_list("question__key", "value"))
+    keys = {q.pk: q.key for q in questionnaire_structure(version)[1]}
+    rows = Answer.objects.filter(report_id=report.pk).values_list("question_id", "value")
+    found = {keys.get(question_id): value for question_id, value in rows}
+    if None in found:
+        return dict(report.answers.values_list("question__key", "value"))
+    return found
 
 
 def answers_with_derived(report: Report) -> dict[str, object]:

@@ -1,6 +1,6 @@
 """API: the directory of national points of contact (fields as the caller may see them)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -117,6 +117,19 @@ class TracingRequestCreateSerializer(serializers.ModelSerializer):
         fields = ["requested_state", *REQUEST_FIELDS]
 
 
+class InformationRequestSerializer(serializers.Serializer):
+    """What the requested State needs to know; the service refuses a blank message."""
+
+    message = serializers.CharField(max_length=10000, allow_blank=True, default="")
+
+
+class TracingAnswerSerializer(serializers.Serializer):
+    """The outcome and the answer; the service refuses a blank answer."""
+
+    outcome = serializers.ChoiceField(choices=TracingRequest.Outcome.choices)
+    answer = serializers.CharField(max_length=10000, allow_blank=True, default="")
+
+
 class TracingRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Requests between the caller's State and another; any other caller gets 404."""
 
@@ -154,29 +167,25 @@ class TracingRequestViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewS
     def acknowledge(self, request, pk=None):
         return self._act(acknowledge_request)
 
-    @extend_schema(
-        request=inline_serializer("InformationRequest", {"message": serializers.CharField()})
-    )
+    def _body(self, serializer_class: type[serializers.Serializer]) -> dict:
+        """The request body checked by `serializer_class` (its type, length, no NUL), after
+        the 404 for a request the caller may not see."""
+        self.get_object()
+        incoming = serializer_class(data=self.request.data)
+        incoming.is_valid(raise_exception=True)
+        return incoming.validated_data
+
+    @extend_schema(request=InformationRequestSerializer)
     @action(detail=True, methods=["post"], url_path="request-information")
     def request_information(self, request, pk=None):
-        return self._act(request_information, message=str(request.data.get("message", "")))
+        body = self._body(InformationRequestSerializer)
+        return self._act(request_information, message=body["message"])
 
-    @extend_schema(
-        request=inline_serializer(
-            "TracingAnswer",
-            {
-                "outcome": serializers.ChoiceField(choices=TracingRequest.Outcome.choices),
-                "answer": serializers.CharField(),
-            },
-        )
-    )
+    @extend_schema(request=TracingAnswerSerializer)
     @action(detail=True, methods=["post"])
     def answer(self, request, pk=None):
-        return self._act(
-            answer_request,
-            outcome=str(request.data.get("outcome", "")),
-            answer=str(request.data.get("answer", "")),
-        )
+        body = self._body(TracingAnswerSerializer)
+        return self._act(answer_request, outcome=body["outcome"], answer=body["answer"])
 
     @extend_schema(request=None)
     @action(detail=True, methods=["post"])

@@ -22,10 +22,12 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.errors import WorkflowError
+from core.i18n import format_list
 from core.models import MemberState, Role, User
 from core.permissions import AnyUser, states_for
 from core.selectors import users_with_role
 from core.services import tell
+from core.text import clean_text
 from reporting.models import Question
 from reporting.questions import check_upload
 from tracing.models import (
@@ -37,6 +39,8 @@ from tracing.models import (
 )
 
 OFFICIAL_ROLES = (Role.STATE_EDITOR, Role.STATE_APPROVER)
+#: Longest message or answer (the length of their columns).
+TEXT_MAX_LENGTH = 10000
 REQUIRED = ("weapon_type", "markings", "circumstances", "why_illicit", "intended_use")
 #: Photos and documents: checked by their real content, like report attachments.
 ATTACHMENT_RULES = Question(
@@ -117,8 +121,8 @@ def send_request(
         raise WorkflowError(
             _("Fill in: %(fields)s.")
             % {
-                "fields": ", ".join(
-                    str(TracingRequest._meta.get_field(n).verbose_name) for n in missing
+                "fields": format_list(
+                    TracingRequest._meta.get_field(n).verbose_name for n in missing
                 )
             },
             code="invalid",
@@ -172,7 +176,8 @@ def acknowledge_request(request: TracingRequest, *, by: User) -> TracingRequest:
 
 @transaction.atomic
 def request_information(request: TracingRequest, *, by: User, message: str) -> TracingRequest:
-    if not message.strip():
+    message = clean_text(message, max_length=TEXT_MAX_LENGTH)
+    if not message:
         raise WorkflowError(_("Say what information is needed."), code="invalid")
     return _move(
         request, Status.INFORMATION_REQUESTED, by=by, side="requested", body=message.strip()
@@ -187,7 +192,8 @@ def answer_request(
     transfer details in `answer`."""
     if outcome not in TracingRequest.Outcome.values:
         raise WorkflowError(_("Choose the outcome of the trace."), code="invalid")
-    if not answer.strip():
+    answer = clean_text(answer, max_length=TEXT_MAX_LENGTH)
+    if not answer:
         raise WorkflowError(_("Write the answer."), code="invalid")
     return _move(
         request,
@@ -212,7 +218,8 @@ def add_message(
     side = side_of(by, request)
     if side is None:
         raise WorkflowError(_("Only the two States exchange messages."), code="forbidden")
-    if not body.strip() and not files:
+    body = clean_text(body, max_length=TEXT_MAX_LENGTH)
+    if not body and not files:
         raise WorkflowError(_("Write a message or attach a file."), code="invalid")
     state = request.requested_state if side == "requested" else request.requesting_state
     message = TracingMessage.objects.create(

@@ -58,8 +58,9 @@ def marking_catalogue(user: User, *, text: str = "", region: str = "") -> QueryS
         practices = practices.filter(is_public=True)
     if region:
         practices = practices.filter(state__region=region)
-    if text.strip():
-        needle = text.strip()
+    # NUL cannot be in stored text (nor sent to PostgreSQL): it never matches, so it goes.
+    needle = text.replace("\x00", "").strip()
+    if needle:
         practices = practices.filter(
             Q(country_code__icontains=needle)
             | Q(import_mark_format__icontains=needle)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from core import audit
 from core.emails import render_subject, send_templated_mail
 from core.errors import WorkflowError
+from core.i18n import format_list
 from core.models import MemberState, Role, User
 from core.selectors import users_with_role
 from core.services import notify
@@ -39,7 +40,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
     unknown = set(data) - {*CONTACT_FIELDS, "same_as_poa", "public_fields"}
     if unknown:
         raise WorkflowError(
-            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            _("Unknown fields: %(fields)s.") % {"fields": format_list(sorted(unknown))},
             code="invalid",
         )
     cleaned: dict[str, Any] = {}
@@ -291,7 +292,7 @@ def save_marking_practice(*, state: MemberState, data: dict[str, Any], by: User)
     unknown = set(data) - set(EDITABLE_MARKING_FIELDS)
     if unknown:
         raise WorkflowError(
-            _("Unknown fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            _("Unknown fields: %(fields)s.") % {"fields": format_list(sorted(unknown))},
             code="invalid",
         )
     practice, _created = MarkingPractice.objects.get_or_create(state=state)

@@ -21,14 +21,14 @@ from assistance.permissions import (
 )
 from core.errors import WorkflowError
 from core.permissions import is_unoda_staff, organisations_for, states_for
-from core.views import deny
+from core.views import deny, get_visible_or_404
 from reporting.selectors import reports_visible_to
 
 
 def get_help_request_for_user(request: HttpRequest, pk: int, *, action: str = "view"):
     """404 when the user may not see the request (another State's officials included);
     403 when they see it but may not do `action`."""
-    help_request = get_object_or_404(help.help_requests_visible_to(request.user), pk=pk)
+    help_request = get_visible_or_404(request, help.help_requests_visible_to(request.user), pk=pk)
     allowed = {
         "view": lambda user, hr: True,
         "accept": can_accept_help_request,
@@ -55,7 +55,7 @@ def help_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def help_ask(request: HttpRequest, report_pk: int) -> HttpResponse:
-    report = get_object_or_404(reports_visible_to(request.user), pk=report_pk)
+    report = get_visible_or_404(request, reports_visible_to(request.user), pk=report_pk)
     if not can_ask_for_help(request.user, report.state):
         raise deny(request, "cannot ask for help")
     form = HelpRequestForm(request.POST or None)

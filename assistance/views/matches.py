@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from assistance import permissions, selectors, services
@@ -16,12 +16,12 @@ from assistance.forms import AgreementForm
 from assistance.models import Match
 from core.errors import WorkflowError
 from core.models import User
-from core.views import deny
+from core.views import deny, get_visible_or_404
 
 
 def get_match_for_user(request: HttpRequest, pk: int) -> Match:
     """404 for anyone but the donor, the State and UNODA."""
-    return get_object_or_404(selectors.matches_visible_to(request.user), pk=pk)
+    return get_visible_or_404(request, selectors.matches_visible_to(request.user), pk=pk)
 
 
 @login_required

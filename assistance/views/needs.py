@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import get_language_bidi, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -19,14 +19,14 @@ from assistance.forms import InterestForm, NeedForm
 from assistance.models import Need, Theme
 from core.errors import WorkflowError
 from core.permissions import states_for
-from core.views import deny
+from core.views import deny, get_visible_or_404
 from reporting.exports import csv_cell
 from reporting.filters import REGIONS
 
 
 def get_need_for_user(request: HttpRequest, pk: int, *, action: str = "view") -> Need:
     """404 for a need the user cannot see; 403 when they may see it but not change it."""
-    need = get_object_or_404(selectors.needs_visible_to(request.user), pk=pk)
+    need = get_visible_or_404(request, selectors.needs_visible_to(request.user), pk=pk)
     if action == "edit" and not permissions.can_edit_need(request.user, need):
         raise deny(request, "cannot change this need")
     return need

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -16,11 +16,11 @@ from assistance.forms import NewOfferForm, OfferForm
 from assistance.models import Offer
 from core.errors import WorkflowError
 from core.i18n import region_name
-from core.views import deny
+from core.views import deny, get_visible_or_404
 
 
 def get_offer_for_user(request: HttpRequest, pk: int, *, action: str = "view") -> Offer:
-    offer = get_object_or_404(selectors.offers_visible_to(request.user), pk=pk)
+    offer = get_visible_or_404(request, selectors.offers_visible_to(request.user), pk=pk)
     if action == "edit" and not permissions.acts_for_donor(request.user, offer):
         raise deny(request, "cannot change this offer")
     return offer

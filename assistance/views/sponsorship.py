@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -24,7 +24,7 @@ from assistance.permissions import (
 )
 from core.errors import WorkflowError
 from core.permissions import is_unoda_staff, states_for
-from core.views import deny
+from core.views import deny, get_visible_or_404
 
 Status = SponsorshipApplication.Status
 
@@ -34,7 +34,9 @@ def get_application_for_user(
 ) -> SponsorshipApplication:
     """404 when the application is not the user's State's (nor the user UNODA); 403 when
     the user sees it but may not make this change."""
-    application = get_object_or_404(sponsorship.applications_visible_to(request.user), pk=pk)
+    application = get_visible_or_404(
+        request, sponsorship.applications_visible_to(request.user), pk=pk
+    )
     if action == "decide" and not can_decide_sponsorship(request.user, application):
         raise deny(request, "cannot decide sponsorship")
     if action == "withdraw" and not can_apply_for_sponsorship(request.user, application.state):

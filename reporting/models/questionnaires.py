@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.i18n import pick
 
@@ -14,8 +15,8 @@ class QuestionnaireVersion(models.Model):
     report uses it; the next version starts as a copy."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", _("Draft")
-        PUBLISHED = "published", _("Published")
+        DRAFT = "draft", pgettext_lazy("questionnaire status", "Draft")
+        PUBLISHED = "published", pgettext_lazy("questionnaire status", "Published")
 
     code = models.SlugField(_("code"), max_length=40, unique=True, help_text="e.g. 2026")
     title = models.JSONField(_("title"), default=dict, help_text="Title per language code.")
@@ -72,7 +73,7 @@ class Question(models.Model):
         MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
         SHORT_TEXT = "short_text", _("Short text")
         LONG_TEXT = "long_text", _("Long text")
-        NUMBER = "number", _("Number")
+        NUMBER = "number", pgettext_lazy("question type", "Number")
         DATE = "date", _("Date")
         CONTACT = "contact", _("Contact block")
         TABLE = "table", _("Table")

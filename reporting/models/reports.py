@@ -95,7 +95,7 @@ class Report(models.Model):
 
     def __str__(self) -> str:
         return str(
-            _("National report of %(state)s for %(meeting)s")
+            _("%(state)s — national report for %(meeting)s")
             % {"state": self.state, "meeting": self.cycle.meeting.short_name}
         )
 

@@ -13,7 +13,7 @@ from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from core.i18n import pick
+from core.i18n import list_separator, pick
 from reporting.models import Question
 from reporting.questions.answers import (
     MESSAGES,
@@ -92,7 +92,7 @@ def _display_contact(question: Question, value: Any) -> str:
     name = " ".join(part for part in (value.get("title"), value.get("name")) if part)
     parts = [name, *(value.get(field) for field in CONTACT_FIELDS[2:])]
     lines = [_one_line(line) for part in parts if part for line in part.splitlines()]
-    return ", ".join(line for line in lines if line)
+    return list_separator().join(line for line in lines if line)
 
 
 # --- Tables ----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
 
+from core.i18n import format_list
 from reporting.models import Question
 from reporting.questions.answers import _error, _shorten
 
@@ -34,7 +35,7 @@ def check_upload(question: Question, upload: UploadedFile) -> tuple[str, str]:
     extension = _extension(upload.name or "")
     kind = _allowed_file_kinds(question).get(extension)
     if kind is None:
-        allowed = ", ".join(_allowed_file_kinds(question))
+        allowed = format_list(_allowed_file_kinds(question), style="or")
         if not extension:
             raise _error("no_extension", "invalid_extension", allowed=allowed)
         raise _error("invalid_extension", extension=_shorten(extension), allowed=allowed)

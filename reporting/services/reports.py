@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -23,7 +24,9 @@ from django.utils.translation import ngettext
 
 from core import audit
 from core.errors import WorkflowError
-from core.models import MemberState, User
+from core.models import MemberState, Role, User
+from core.selectors import users_with_role
+from core.services import tell
 from reporting import completion, permissions
 from reporting.models import (
     Answer,
@@ -87,15 +90,15 @@ class SaveResult:
 
 
 def _ensure_editable(report: Report, by: User) -> None:
-    if not permissions.can_view_report(by, report):
+    # Who asks comes first: someone who may never change the report is refused (403) as
+    # such, not told about its status.
+    if not permissions.can_draft_report(by, report):
         raise WorkflowError(_("You may not change this report."), code="forbidden")
     if not report.is_editable:
         raise WorkflowError(
             _("This report has been submitted and can no longer be changed."),
             code="not_editable",
         )
-    if not permissions.can_edit_report(by, report):
-        raise WorkflowError(_("You may not change this report."), code="forbidden")
     if report.status == Report.Status.DRAFT and not report.cycle.is_open(state=report.state):
         raise WorkflowError(
             _("The reporting cycle closed on %(date)s. The report can no longer be changed.")
@@ -421,6 +424,14 @@ def submit_report(report: Report, *, by: User, visibility: str, mfa_verified: bo
         obj=report,
         state=report.state,
         data={"from": previous, "visibility": visibility, "revision": revision.number},
+    )
+    # UNODA's reviewers learn of it in the platform and by e-mail (sent by a task after the
+    # commit: a mail server that is down delays the e-mail, never the submission).
+    tell(
+        users_with_role(Role.REVIEWER),
+        template="report_submitted",
+        path=reverse("reporting:report-detail", args=[report.pk]),
+        context={"report": report},
     )
     return report
 

@@ -16,11 +16,15 @@ from core.errors import WorkflowError
 from core.models import Role, User
 from core.selectors import users_with_role
 from core.services import notify
+from core.text import clean_text
 from reporting import permissions
 from reporting.models import Comment, Report
 from reporting.selectors import questionnaire_structure
 from reporting.services.reports import snapshot_report
 from reporting.signals import report_published
+
+#: Longest comment or return message (the length of the comments' column).
+COMMENT_MAX_LENGTH = 5000
 
 
 def _locked(report: Report) -> Report:
@@ -92,7 +96,8 @@ def start_review(report: Report, *, by: User) -> Report:
 @transaction.atomic
 def return_report(report: Report, *, by: User, message: str) -> Report:
     """Send the report back to the State with a message; it becomes editable again."""
-    if not message.strip():
+    message = clean_text(message, max_length=COMMENT_MAX_LENGTH)
+    if not message:
         raise WorkflowError(_("Say what needs clarification."), code="invalid")
     report = _locked(report)
     _move(
@@ -159,11 +164,9 @@ def add_comment(
     reply. The other side is told by e-mail."""
     if not permissions.can_comment_on_report(by, report):
         raise WorkflowError(_("You may not comment on this report."), code="forbidden")
-    body = body.strip()
+    body = clean_text(body, max_length=COMMENT_MAX_LENGTH)
     if not body:
         raise WorkflowError(_("Write a comment first."), code="invalid")
-    if len(body) > 5000:
-        raise WorkflowError(_("A comment is limited to 5,000 characters."), code="invalid")
     if parent is not None:
         if parent.report_id != report.pk:
             raise WorkflowError(

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import WorkflowError
-from core.views import deny
+from core.views import deny, get_visible_or_404
 from reporting import permissions, selectors
 from reporting.models import AnalysisEdition, Meeting
 from reporting.services import analysis
@@ -69,7 +69,7 @@ def analysis_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def get_edition_for_user(request: HttpRequest, pk: int) -> AnalysisEdition:
-    return get_object_or_404(selectors.editions_visible_to(request.user), pk=pk)
+    return get_visible_or_404(request, selectors.editions_visible_to(request.user), pk=pk)
 
 
 @login_required

@@ -14,7 +14,6 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.http import (
     FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     JsonResponse,
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_GET
 from core.i18n import current_language
 from core.models import MemberState
 from core.pdf import render_template_to_pdf
+from core.views import hide
 from reporting import exports
 from reporting.display import build_report_view
 from reporting.models import Cycle, Report
@@ -168,7 +168,7 @@ def state_data(request: HttpRequest, iso3: str) -> JsonResponse:
     """A State's own data for its officials and UNODA; anyone else gets a 404."""
     state = get_object_or_404(MemberState, iso3=iso3.upper())
     if not exports.can_export_state_data(request.user, state):
-        raise Http404  # another State's data: as if it did not exist
+        raise hide(request, "cannot export this State's data")  # as if it did not exist
     data = exports.state_data(state, user=request.user, language=_language(request))
     return JsonResponse(data, json_dumps_params=JSON_OPTIONS)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import (
     FileResponse,
     Http404,
@@ -29,23 +32,27 @@ from core.mfa import has_recent_mfa
 from core.models import MemberState, Role
 from core.pdf import render_template_to_pdf
 from core.permissions import states_for
-from core.views import deny
+from core.views import deny, get_visible_or_404, hide
 from reporting import permissions, presence, selectors, services
-from reporting.display import build_report_view
+from reporting.completion import Progress
+from reporting.display import SectionView, build_report_view
 from reporting.forms import ReportCreateForm, SubmitForm
 from reporting.models import Attachment, Cycle, Report
 from reporting.post_values import values_from_post
 from reporting.questions import display_value
 
+#: Seconds a rendered section stays in the cache (see `_section_page`).
+SECTION_CACHE_SECONDS = 600
+
 
 def get_report_for_user(request: HttpRequest, pk: int, *, action: str = "view") -> Report:
     """The report if the user may see it (else 404); 403 if they may not do `action`."""
-    report = get_object_or_404(
-        selectors.reports_visible_to(request.user).select_related("questionnaire"), pk=pk
+    report = get_visible_or_404(
+        request, selectors.reports_visible_to(request.user).select_related("questionnaire"), pk=pk
     )
     allowed = {
         "view": permissions.can_view_report,
-        "edit": lambda user, r: r.state in states_for(user, *permissions.DRAFTING_ROLES),
+        "edit": permissions.can_draft_report,
         "submit": permissions.can_submit_report,
     }[action](request.user, report)
     if not allowed:
@@ -126,8 +133,7 @@ def _page_view(request: HttpRequest, report: Report, *, only_section: str | None
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_report_for_user(request, pk)
     editor = permissions.can_edit_report(request.user, report)
-    if editor:
-        presence.touch(report.pk, request.user)
+    others = presence.touch(report.pk, request.user) if editor else []
     return render(
         request,
         "reporting/report_detail.html",
@@ -139,7 +145,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and report.can_move_to(Report.Status.SUBMITTED),
             "submit_form": SubmitForm(),
             "recent_mfa": has_recent_mfa(request),
-            "others": presence.others(report.pk, request.user) if editor else [],
+            "others": others,
             "live": selectors.reads_live_answers(request.user, report),
             "can_review": permissions.can_review_report(request.user, report),
             "can_amend": permissions.can_amend_report(request.user, report)
@@ -171,28 +177,93 @@ def section_edit(request: HttpRequest, pk: int, section_key: str) -> HttpRespons
         if not errors:
             messages.success(request, _("The section was saved."))
             return redirect("reporting:section-edit", report.pk, section_key)
-    view = _page_view(request, report, only_section=section_key)
-    section = next((s for s in view.sections if s.section.key == section_key), None)
-    if section is None:
+    sections, _questions = selectors.questionnaire_structure(report.questionnaire)
+    if section_key not in {s.key for s in sections}:
         raise Http404(_("There is no such section in this questionnaire."))
-    for question in section.questions:
-        question.error = errors.get(question.key, "")
-    if editable:
-        presence.touch(report.pk, request.user)
+    page = _section_page(request, report, section_key, editable=editable, errors=errors)
+    others = presence.touch(report.pk, request.user) if editable else []
     return render(
         request,
         "reporting/section_edit.html",
         {
             "report": report,
-            "view": view,
-            "current": section,
+            "page": page,
+            "view": page,  # the report header shows `view.progress`
+            "current": page.current,
             "editable": editable,
             "errors": errors,
             "form_error": errors.get(""),
-            "others": presence.others(report.pk, request.user) if editable else [],
+            "others": others,
         },
         status=400 if errors else 200,
     )
+
+
+@dataclass(frozen=True)
+class SectionPage:
+    """What a section page shows that depends on the answers: the section, the progress,
+    and the navigation and questions as HTML (without the CSRF token, which is per person)."""
+
+    current: SectionView  # without its questions when it came from the cache
+    progress: Progress
+    nav: str
+    questions: str
+
+
+def _section_page(
+    request: HttpRequest, report: Report, section_key: str, *, editable: bool, errors: dict
+) -> SectionPage:
+    """The section's answer-dependent parts. Rendering the questions is most of a page's
+    time, so they are cached twice over: the whole page by version of the report (its
+    `updated_at`, which every save of answers and every change of status moves in the same
+    transaction), so that viewing it again reads no answer; and the questions by what they
+    show (`_questions_html`), so that a save in another section leaves them valid. Pages
+    with errors, and readers of the published revision, are rendered every time. The
+    timeout bounds memory, and how long a deployed template change takes to show."""
+    cacheable = selectors.reads_live_answers(request.user, report) and not errors
+    version = f"{report.pk}:{report.updated_at.isoformat()}:{current_language()}:{editable:d}"
+    key = f"reporting:section-page:{version}:{section_key}"
+    cached = cache.get(key) if cacheable else None
+    if cached is not None:
+        unchanged = section_key in report.unchanged_sections
+        return replace(cached, current=replace(cached.current, unchanged=unchanged))
+    view = _page_view(request, report, only_section=section_key)
+    current = next(s for s in view.sections if s.section.key == section_key)
+    for question in current.questions:
+        question.error = errors.get(question.key, "")
+    context = {"report": report, "view": view, "current": current, "editable": editable}
+    page = SectionPage(
+        current=current,
+        progress=view.progress,
+        nav=render_to_string("reporting/_section_nav.html", context),
+        questions=_questions_html(context, cacheable=cacheable),
+    )
+    if cacheable:
+        cache.set(key, replace(page, current=replace(current, questions=[])), SECTION_CACHE_SECONDS)
+    return page
+
+
+def _questions_html(context: dict[str, Any], *, cacheable: bool) -> str:
+    """The section's questions, cached by what they show: each answer's revision (which
+    grows with every change of its value, files included), whether the question applies,
+    and the calculated values."""
+    if not cacheable:
+        return render_to_string("reporting/_section_questions.html", context)
+    shown = [
+        (q.key, q.revision, q.visible, q.value if q.question.type == "derived" else None)
+        for q in context["current"].questions
+    ]
+    digest = hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
+    report, section = context["report"], context["current"].section
+    key = (
+        f"reporting:section-questions:{report.pk}:{section.key}:{current_language()}:"
+        f"{context['editable']:d}:{digest}"
+    )
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("reporting/_section_questions.html", context)
+        cache.set(key, html, SECTION_CACHE_SECONDS)
+    return html
 
 
 def _save_section_form(request: HttpRequest, report: Report, section_key: str) -> dict[str, str]:
@@ -260,7 +331,8 @@ def _save_payload(report: Report, result: services.SaveResult) -> dict[str, Any]
             "required": view.progress.required,
         },
         "sections": {key: p.percent for key, p in derived.items()},
-        "saved_at": timezone.localtime().strftime("%H:%M:%S"),
+        # The instant; the page writes it as the person's language and clock do.
+        "saved_at": timezone.now().isoformat(),
     }
 
 
@@ -296,7 +368,7 @@ def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
         )
     except WorkflowError as exc:
         return workflow_error_response(exc, report)
-    presence.touch(report.pk, request.user)
+    presence.refresh(report.pk, request.user)
     return JsonResponse(_save_payload(report, result))
 
 
@@ -366,7 +438,7 @@ def attachment_download(request: HttpRequest, pk: int, token: str) -> FileRespon
         # Outside the State and UNODA, only files of the published revision.
         values, _revisions = selectors.answers_for_reader(request.user, report)
         if not any(token in (v if isinstance(v, list) else []) for v in values.values()):
-            raise Http404(_("There is no such file."))
+            raise hide(request, "file not in the published revision")
     return private_download(
         attachment.file, name=attachment.original_name, content_type=attachment.content_type
     )
@@ -391,8 +463,7 @@ def section_unchanged(request: HttpRequest, pk: int, section_key: str) -> HttpRe
 @require_POST
 def presence_ping(request: HttpRequest, pk: int) -> JsonResponse:
     report = get_report_for_user(request, pk, action="edit")
-    presence.touch(report.pk, request.user)
-    return JsonResponse({"others": presence.others(report.pk, request.user)})
+    return JsonResponse({"others": presence.touch(report.pk, request.user)})
 
 
 @login_required

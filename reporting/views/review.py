@@ -38,6 +38,8 @@ def _transition(request: HttpRequest, pk: int, change, success: str, **kwargs) -
     try:
         change(report, by=request.user, **kwargs)
     except WorkflowError as exc:
+        if exc.code == "forbidden":
+            raise deny(request, exc.message) from None
         messages.error(request, exc.message)
     else:
         messages.success(request, success)
@@ -90,7 +92,9 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
         raise deny(request, "cannot comment")
     parent = None
     if request.POST.get("parent"):
-        parent = get_object_or_404(Comment, report=report, pk=request.POST["parent"])
+        if not request.POST["parent"].isdecimal():  # a hand-made post; ids are numbers
+            raise Http404(_("There is no such comment on this report."))
+        parent = get_object_or_404(Comment, report=report, pk=int(request.POST["parent"]))
     try:
         services.add_comment(
             report,

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.dateparse import parse_datetime
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import WorkflowError
 from core.i18n import current_language
+from core.views import hide
 from reporting import permissions, selectors, services, spreadsheets
 from reporting.models import Report
 from reporting.questions import display_value
@@ -38,7 +39,7 @@ def workbook_download(request: HttpRequest, pk: int) -> HttpResponse:
     the live answers: only for the State's officials and UNODA."""
     report = get_report_for_user(request, pk)
     if not selectors.reads_live_answers(request.user, report):
-        raise Http404()
+        raise hide(request, "cannot read the working copy")
     language = request.GET.get("language", "")
     if language not in settings.LANGUAGE_CODES:
         language = current_language()

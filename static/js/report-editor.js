@@ -15,6 +15,21 @@
   var state = {};          // key -> {timer, inFlight, dirty, failed, backoff}
   var pendingClear = null; // the save waiting for the person's confirmation
 
+  // Dates and numbers as the page's language writes them (<html lang>: "zh-hans", "ar"…).
+  // Django writes Latin digits on Arabic pages (its "ar" formats), so Arabic asks for them
+  // too ("-u-nu-latn"): what is written here matches what the server wrote on the page.
+  var lang = document.documentElement.lang || "en";
+  var locale = /^ar\b/i.test(lang) ? lang + "-u-nu-latn" : lang;
+  var timeFormat = new Intl.DateTimeFormat(locale, { timeStyle: "medium" });  // CLDR: "HH:mm:ss" in zh, "h:mm:ss a" in ar
+  var numberFormat = new Intl.NumberFormat(locale, { useGrouping: false });  // as Django: no grouping
+  var listFormat = window.Intl && Intl.ListFormat ? new Intl.ListFormat(locale, { type: "conjunction" }) : null;
+  // The server sends the instant (ISO 8601); shown in the person's own time zone, as their clock.
+  function formatTime(iso) {
+    var date = new Date(iso);
+    return isNaN(date.getTime()) ? iso : timeFormat.format(date);
+  }
+  function formatList(items) { return listFormat ? listFormat.format(items) : items.join(", "); }
+
   // Translated sentences carry %(name)s placeholders, filled in here (never concatenated).
   function fill(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (all, name) { return values[name] !== undefined ? values[name] : all; });
@@ -162,23 +177,28 @@
     });
   }
 
-  function retry(key, q) {
+  // `why`: the sentence for the banner (default: the connection is lost).
+  function retry(key, q, why) {
     var s = entry(key);
     s.failed = true; s.dirty = true;
     show(q, "retrying", t.retrying);
-    announceOffline();
+    announceOffline(why || t.offline);
     setTimeout(function () { if (s.failed) { send(key); } }, s.backoff);
     s.backoff = Math.min(s.backoff * 2, MAX_BACKOFF_MS);
   }
 
   var offlineShown = false;
-  function announceOffline() {
-    if (offlineShown) { return; }
+  function announceOffline(text) {
+    if (offlineShown) {
+      var shown = document.querySelector(".offline");
+      if (shown && shown.textContent !== text) { shown.textContent = text; }
+      return;
+    }
     offlineShown = true;
     var box = document.createElement("p");
     box.className = "message message-warning offline";
     box.setAttribute("role", "alert");
-    box.textContent = t.offline;
+    box.textContent = text;
     form.parentNode.insertBefore(box, form);
   }
   function clearOffline() {
@@ -194,7 +214,7 @@
       var rev = q.querySelector("input[name='rev:" + key + "']");
       if (rev) { rev.value = data.revisions[key]; }
       showError(q, "");
-      show(q, "saved", fill(t.saved, { time: data.saved_at }));
+      show(q, "saved", fill(t.saved, { time: formatTime(data.saved_at) }));
       applyServerState(data);
       clearOffline();
     } else if (status === 400) {
@@ -208,6 +228,10 @@
     } else if (status === 409 && data.code === "confirm_clear") {
       s.failed = false;
       askBeforeClearing(key, (data.questions || []).map(function (x) { return byKey(x.key) || x; }));
+    } else if (status === 503) {
+      // The server is up but cannot save for a moment (database restarting): nothing was
+      // saved, the same request is sent again later.
+      retry(key, q, t.unavailable);
     } else if (status >= 500 || status === 0) {
       retry(key, q);
     } else {
@@ -229,10 +253,18 @@
     if (data.progress) {
       var bar = document.getElementById("report-progress-bar");
       if (bar) { bar.value = data.progress.percent; }
+      var text = document.getElementById("report-progress");
+      if (text) {
+        text.textContent = fill(t.progress, {
+          percent: numberFormat.format(data.progress.percent),
+          answered: numberFormat.format(data.progress.answered),
+          required: numberFormat.format(data.progress.required)
+        });
+      }
     }
     Object.keys(data.sections || {}).forEach(function (k) {
       document.querySelectorAll(".section-progress[data-section='" + k + "']").forEach(function (el) {
-        el.textContent = data.sections[k] + "%";
+        el.textContent = numberFormat.format(data.sections[k]) + "%";
       });
     });
   }
@@ -242,7 +274,8 @@
     var box = q.querySelector(".conflict");
     box.innerHTML = "";
     var p = document.createElement("p");
-    p.textContent = t.conflict + " " + (theirs.display || "—") + (theirs.updated_by ? " (" + theirs.updated_by + ")" : "");
+    var answer = theirs.display || "—";
+    p.textContent = theirs.updated_by ? fill(t.conflictBy, { person: theirs.updated_by, answer: answer }) : fill(t.conflict, { answer: answer });
     var keep = document.createElement("button");
     keep.type = "button"; keep.textContent = t.keepMine;
     keep.addEventListener("click", function () {
@@ -274,7 +307,7 @@
       if (q.querySelector) { var n = q.querySelector(".qnum"); return n ? n.textContent : q.dataset.key; }
       return q.number || q.key;
     });
-    document.getElementById("clear-confirm-text").textContent = t.clearIntro + " " + names.join(", ");
+    document.getElementById("clear-confirm-text").textContent = fill(t.clearIntro, { questions: formatList(names) });
     box.hidden = false;
     pendingClear = key;
     document.getElementById("clear-confirm-yes").focus();
@@ -300,7 +333,7 @@
     data.append("key", q.dataset.key);
     data.append("file", file);
     show(q, "saving", t.saving);
-    fetch(form.dataset.uploadUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: data })
+    fetch(form.dataset.uploadUrl, { method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf, "Accept": "application/json" }, body: data })
       .then(function (response) { return response.json().then(function (d) { return { status: response.status, data: d }; }); })
       .then(function (r) {
         input.value = "";
@@ -367,7 +400,7 @@
       .then(function (r) { return r.json(); })
       .then(function (data) {
         var el = document.getElementById("presence");
-        if (el) { el.textContent = data.others && data.others.length ? fill(t.alsoEditing, { names: data.others.join(", ") }) : ""; }
+        if (el) { el.textContent = data.others && data.others.length ? fill(t.alsoEditing, { names: formatList(data.others) }) : ""; }
       }).catch(function () {});
   }
   setInterval(ping, 30000);

@@ -225,7 +225,8 @@ def test_only_the_approver_grants_access(
         assert exc.value.code == "forbidden"
     assert Membership.objects.count() == before and not accepted.grants.exists()
     assert "access_granted" not in " ".join(actions())
-    assert AuditEntry.objects.filter(action="core.permission.denied").count() == 2
+    # Two refusals (403) and two requests for a request hidden from its asker (404).
+    assert AuditEntry.objects.filter(action="core.permission.denied").count() == 4
 
 
 def test_approver_of_another_state_cannot_see_or_grant(client_for, expert, accepted):

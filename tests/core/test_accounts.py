@@ -1,12 +1,18 @@
 """Login, rate limiting, closed sign-up and MFA enforcement."""
 
+import re
+from html import unescape
+
 import pytest
 from allauth.mfa.totp.internal.auth import (
     format_hotp_value,
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from django.conf import settings
+from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from core.models import AuditEntry, Role
 from tests.conftest import enrol_totp
@@ -67,6 +73,44 @@ def test_open_sign_up_is_closed(anonymous):
     from core.models import User
 
     assert not User.objects.filter(username="intruder").exists()
+
+
+INVITATION_ONLY = (
+    "Accounts are opened by invitation only. If you need one, ask UNODA or your State's "
+    "approver to invite you."
+)
+ALLAUTH_SIGN_UP = (
+    "If you have not created an account yet, then please %(link)ssign up%(end_link)s first."
+)
+
+
+def in_language(client: Client, language: str, url: str) -> str:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = unescape(client.get(url).content.decode())
+    assert f'<html lang="{language}"' in page
+    return page
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_login_page_offers_no_sign_up(anonymous, language):
+    page = in_language(anonymous, language, LOGIN)
+    assert reverse("account_signup") not in page
+    with translation.override(language):
+        assert translation.gettext(INVITATION_ONLY) in page
+        allauth_invites_to_sign_up = translation.gettext(ALLAUTH_SIGN_UP).split("%(link)s")[0]
+    assert allauth_invites_to_sign_up.strip() not in page
+    assert 'name="login"' in page and 'name="password"' in page
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_sign_up_address_says_sign_up_is_closed(anonymous, language):
+    page = in_language(anonymous, language, reverse("account_signup"))
+    with translation.override(language):
+        heading = re.escape(translation.gettext("Sign-up is closed"))
+        assert re.search(rf"<h1>\s*{heading}\s*</h1>", page)
+        assert translation.gettext(INVITATION_ONLY) in page
+    assert 'name="password1"' not in page
+    assert f'href="{LOGIN}"' in page
 
 
 @pytest.mark.parametrize("role", [Role.STATE_APPROVER, Role.REVIEWER, Role.ADMINISTRATOR])

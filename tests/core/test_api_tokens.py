@@ -68,3 +68,12 @@ def test_createapitoken_command_prints_a_working_token(editor, anonymous):
 def test_createapitoken_for_unknown_user_fails_clearly(db):
     with pytest.raises(CommandError, match="No user named 'ghost'"):
         call_command("createapitoken", "ghost")
+
+
+def test_invalid_token_on_an_unrouted_format_gets_a_404_not_a_server_error(db, anonymous):
+    """The 404 handler asks whether a hidden object exists; the caller's failing token must
+    not turn that question into a server error."""
+    response = anonymous.get(
+        "/api/v1/sponsorship-applications/0.5/", HTTP_AUTHORIZATION="Bearer not-a-token"
+    )
+    assert response.status_code == 404

@@ -3,7 +3,13 @@
 import re
 
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
+
+from core.errors import WorkflowError
+from core.models import MemberState
+from tracing import requests as tracing
 
 pytestmark = pytest.mark.django_db
 
@@ -63,3 +69,25 @@ def test_states_are_listed_alphabetically_in_the_readers_language(anonymous):
     names = [s.localized_name("fr") for s in anonymous.get("/states/").context["states"]]
     assert names == sorted(names, key=str.casefold)
     assert names.index("Allemagne") < names.index("Zimbabwe")
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [("en", "Ana, Bo, and Chen"), ("ar", "Ana وBo وChen"), ("zh-hans", "Ana、Bo和Chen")],
+)
+def test_lists_are_written_as_the_active_language_writes_them(language, written):
+    template = Template("{% load i18n_lists %}{{ names|as_list }}")
+    with translation.override(language):
+        assert template.render(Context({"names": ["Ana", "Bo", "Chen"]})) == written
+
+
+def test_missing_fields_are_listed_with_the_languages_own_separators(editor):
+    with translation.override("ar"), pytest.raises(WorkflowError) as error:
+        tracing.send_request(
+            by=editor,
+            from_state=MemberState.objects.get(iso3="FRA"),
+            to_state=MemberState.objects.get(iso3="KEN"),
+            data={"weapon_type": "Rifle", "intended_use": "Investigation"},
+        )
+    message = error.value.message
+    assert ", " not in message and " و" in message  # "a وb وc", not "a, b, c"

@@ -72,7 +72,7 @@ def test_reviewer_dashboard_shows_the_review_queue(client_for, reviewer):
 
 def test_donor_dashboard_shows_the_organisation_and_assistance(client_for, donor):
     page = client_for(donor).get(reverse("dashboard")).content.decode()
-    assert "Donor for European Union" in page
+    assert "European Union: Donor" in page
     assert "Assistance" in page
 
 

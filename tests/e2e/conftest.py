@@ -46,13 +46,14 @@ def browser():
 
 @pytest.fixture
 def page_for(browser, live_server):
-    """A browser page already logged in as `user`."""
+    """A browser page already logged in as `user`; `options` go to the browser context
+    (locale, timezone_id…)."""
     contexts = []
 
-    def make(user):
+    def make(user, **options):
         client = Client()
         client.force_login(user)
-        context = browser.new_context(base_url=live_server.url)
+        context = browser.new_context(base_url=live_server.url, **options)
         context.add_cookies(
             [
                 {

@@ -62,6 +62,20 @@ def status_of(report) -> str:
     return Report.objects.get(pk=report.pk).status
 
 
+def follow(page, link_name, url_pattern: str) -> None:
+    """Click a link and wait until its page has replaced the current one: the next action
+    must not find the same element on the page being left (a "France" link, a status)."""
+    page.get_by_role("link", name=link_name).click()
+    expect(page).to_have_url(re.compile(url_pattern))
+
+
+def open_section(page, name_pattern: str) -> None:
+    """Open a section of the report for editing and wait until the autosave script runs: a
+    field filled before it listens would never be saved (seen on a loaded machine)."""
+    follow(page, re.compile(name_pattern), r"/sections/[\w-]+/$")
+    page.wait_for_load_state("load")  # after the deferred report-editor.js has run
+
+
 @pytest.fixture
 def visitor(browser, live_server):
     """A browser page of someone who is not logged in."""
@@ -115,18 +129,20 @@ def test_approver_logs_in_with_second_factor_and_submits(visitor, approver, fill
 def test_reviewer_returns_state_fixes_and_resubmits_reviewer_publishes(
     page_for, reviewer, editor, approver, submitted
 ):
+    report_page = rf"/reports/{submitted.pk}/$"
+    comments_page = rf"/reports/{submitted.pk}/comments/$"
     unoda = page_for(reviewer)
     unoda.goto("/")
-    unoda.get_by_role("link", name="Review queue").click()
-    unoda.get_by_role("link", name="France").click()
+    follow(unoda, "Review queue", r"/review/$")
+    follow(unoda, "France", report_page)
     unoda.get_by_role("button", name="Start the review").click()
     expect(unoda.get_by_role("status")).to_contain_text("You are reviewing this report.")
-    unoda.get_by_role("link", name="Comments between the State and UNODA").click()
+    follow(unoda, "Comments between the State and UNODA", comments_page)
     unoda.get_by_label("About").select_option("3.1")
     unoda.get_by_label("Comment", exact=True).fill("200 weapons destroyed seems low: please check.")
     unoda.get_by_role("button", name="Add the comment").click()
     expect(unoda.get_by_role("status")).to_contain_text("Your comment was added.")
-    unoda.get_by_role("link", name=str(submitted)).click()
+    follow(unoda, str(submitted), report_page)
     unoda.get_by_label("Message to the State").fill("Please check question 3.1.")
     unoda.get_by_role("button", name="Return for clarification").click()
     expect(unoda.get_by_role("status")).to_contain_text("returned to the State")
@@ -134,9 +150,9 @@ def test_reviewer_returns_state_fixes_and_resubmits_reviewer_publishes(
 
     state = page_for(editor)
     state.goto("/dashboard/")
-    state.get_by_role("link", name=re.compile(r"new notification")).click()
-    state.get_by_role("link", name=f"Returned for clarification: {submitted}").click()
-    state.get_by_role("link", name="Comments between the State and UNODA").click()
+    follow(state, re.compile(r"new notification"), r"/notifications/$")
+    follow(state, f"Returned for clarification: {submitted}", report_page)
+    follow(state, "Comments between the State and UNODA", comments_page)
     question = state.get_by_role("article", name="Question 3.1")
     expect(question).to_contain_text("seems low")
     expect(state.get_by_role("article", name="Returned for clarification")).to_contain_text(
@@ -144,11 +160,14 @@ def test_reviewer_returns_state_fixes_and_resubmits_reviewer_publishes(
     )
     question.get_by_label("Reply").fill("Right: 210 were destroyed. We correct 3.1.")
     question.get_by_role("button", name="Send the reply").click()
+    expect(question).to_contain_text("Right: 210 were destroyed.")
     expect(state.get_by_role("status")).to_contain_text("Your comment was added.")
-    state.get_by_role("link", name=str(submitted)).click()
-    state.get_by_role("link", name=re.compile(r"^3\. ")).click()
+    follow(state, str(submitted), report_page)
+    open_section(state, r"^3\. ")
     state.fill("#q-3-1-input", "210")
-    expect(state.locator("#q-3-1-state")).to_contain_text("Saved")
+    # The class changes only when the server has answered: "saving" → "saved".
+    expect(state.locator("#q-3-1-state")).to_have_class("save-state saved")
+    assert Report.objects.get(pk=submitted.pk).answers.get(question__key="3.1").value == 210
 
     # The approver logged in earlier: submitting asks for the authenticator code first.
     approving = page_for(approver)
@@ -164,7 +183,7 @@ def test_reviewer_returns_state_fixes_and_resubmits_reviewer_publishes(
     assert status_of(submitted) == "submitted"
 
     unoda.goto("/review/")
-    unoda.get_by_role("link", name="France").click()
+    follow(unoda, "France", report_page)
     expect(
         unoda.get_by_role("link", name="What changed since the previous submission")
     ).to_be_visible()
@@ -249,7 +268,9 @@ def test_donor_offers_help_with_a_need_and_the_state_answers(page_for, donor, ed
     needs = helping.get_by_role("table", name="1 need")
     expect(needs).not_to_contain_text("Kenya")
     needs.get_by_role("link", name="France").click()
-    expect(helping.get_by_role("heading", level=1)).to_have_text("Marking: a need of France")
+    expect(helping.get_by_role("heading", level=1)).to_have_text(
+        "France: assistance need (Marking)"
+    )
     helping.get_by_label("Message to the State").fill("We could fund two marking machines.")
     helping.get_by_role("button", name="Express interest").click()
     expect(helping.get_by_role("status")).to_contain_text("The State was told of your interest.")
@@ -309,7 +330,9 @@ def test_two_states_exchange_a_tracing_request(page_for, editor, outsider):
     kenya = page_for(outsider)
     kenya.goto("/dashboard/")
     kenya.get_by_role("link", name=re.compile(r"new notification")).click()
-    kenya.get_by_role("link", name=f"Tracing request TR-{sent.pk} received from France").click()
+    kenya.get_by_role(
+        "link", name=f"France sent tracing request TR-{sent.pk} to your State"
+    ).click()
     expect(kenya.locator("pre")).to_have_text("★ 12-345 / КБ  (partly ground off)")
     kenya.get_by_role("button", name="Acknowledge receipt").click()
     expect(kenya.get_by_role("button", name="Acknowledge receipt")).to_have_count(0)

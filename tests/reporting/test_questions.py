@@ -952,7 +952,7 @@ def test_upload_extension_must_be_allowed():
     error = upload_error(upload("tool.exe", PDF))
     message = (
         "Files ending in .exe are not accepted here. Upload one of: "
-        ".pdf, .png, .jpg, .jpeg, .docx, .xlsx, .odt."
+        ".pdf, .png, .jpg, .jpeg, .docx, .xlsx, or .odt."
     )
     assert_error(error, "invalid_extension", message)
 
@@ -969,7 +969,7 @@ def test_upload_without_extension():
     error = upload_error(upload("README", PDF))
     message = (
         "The file name has no extension. "
-        "Upload one of: .pdf, .png, .jpg, .jpeg, .docx, .xlsx, .odt."
+        "Upload one of: .pdf, .png, .jpg, .jpeg, .docx, .xlsx, or .odt."
     )
     assert_error(error, "invalid_extension", message)
 

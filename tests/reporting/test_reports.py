@@ -1,12 +1,13 @@
 """Filling a national report: create, autosave, conflicts, conditions, submission, pages."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
 
 from core.models import AuditEntry, MemberState, Role
-from reporting import services
+from reporting import presence, services
 from reporting.models import Answer, Report, ReportRevision
 from tests.conftest import generated_questionnaire, open_cycle_for, publish
 from tests.factories import member
@@ -355,31 +356,123 @@ def test_section_form_without_javascript_saves_and_reports_errors(client_for, ed
     assert stored(report, "3.1") == (20, 1)
 
 
-def test_report_page_query_count_does_not_grow_with_questions(
+#: One question of each type that is typed in, in turn, and an answer to it.
+TWO_OPTIONS = [{"value": "a", "label": {"en": "A"}}, {"value": "b", "label": {"en": "B"}}]
+TYPED_QUESTIONS = [
+    ({"type": "yes_no"}, "yes"),
+    ({"type": "single_choice", "options": TWO_OPTIONS}, "b"),
+    ({"type": "multiple_choice", "options": TWO_OPTIONS}, ["a", "b"]),
+    ({"type": "short_text"}, "A short answer"),
+    ({"type": "long_text"}, "A longer answer,\non two lines."),
+    ({"type": "number", "config": {"integer": True, "min": 0}}, 42),
+    ({"type": "date"}, "2024-05-01"),
+    ({"type": "contact"}, {"name": "Claire Dubois", "email": "claire.dubois@example.org"}),
+    (
+        {
+            "type": "table",
+            "config": {
+                "columns": [
+                    {"key": "title", "label": {"en": "Title"}, "type": "text"},
+                    {"key": "year", "label": {"en": "Year"}, "type": "number"},
+                ]
+            },
+        },
+        [{"title": "Firearms Act", "year": 2020}, {"title": "Decree", "year": 2021}],
+    ),
+]
+
+
+def typed_report(editor, size: int, number: int):
+    """A draft on a generated questionnaire of `size` questions of every typed-in type, in
+    two sections, every question answered."""
+    data = generated_questionnaire(f"typed{size}", size)
+    for section in data["sections"]:
+        for question in section["questions"]:
+            question.update(TYPED_QUESTIONS[int(question["key"][1:]) % len(TYPED_QUESTIONS)][0])
+    report = services.create_report(
+        state=MemberState.objects.get(iso3="FRA"),
+        cycle=open_cycle_for(publish(data), number),
+        by=editor,
+        language="en",
+    )
+    answers = [TYPED_QUESTIONS[i % len(TYPED_QUESTIONS)][1] for i in range(size)]
+    services.save_answers(
+        report,
+        by=editor,
+        changes=[services.AnswerChange(f"q{i}", answer, 0) for i, answer in enumerate(answers)],
+    )
+    return report
+
+
+def test_section_page_query_count_is_the_same_at_50_100_and_200_questions(
     client_for, editor, db, django_assert_max_num_queries
 ):
     client = client_for(editor)
-    counts = []
-    for size, number in ((100, 20), (200, 21)):
-        version = publish(generated_questionnaire(f"g{size}", size))
-        report = services.create_report(
-            state=MemberState.objects.get(iso3="FRA"),
-            cycle=open_cycle_for(version, number),
-            by=editor,
-            language="en",
-        )
-        services.save_answers(
-            report,
-            by=editor,
-            changes=[services.AnswerChange(f"q{i}", f"answer {i}", 0) for i in range(size)],
-        )
-        client.get(reverse("reporting:section-edit", args=[report.pk, "a"]))  # warm caches
-        with django_assert_max_num_queries(30) as ctx:
-            response = client.get(reverse("reporting:section-edit", args=[report.pk, "a"]))
+    client.get(reverse("reporting:report-list"))  # the session's first queries
+    counts = {}
+    for number, size in enumerate((50, 100, 200), start=20):
+        report = typed_report(editor, size, number)
+        url = reverse("reporting:section-edit", args=[report.pk, "a"])
+        with django_assert_max_num_queries(30) as rendered:
+            response = client.get(url)
         assert response.status_code == 200
-        counts.append(len(ctx.captured_queries))
-        report.delete()
-    assert counts[0] == counts[1]
+        assert response.content.decode().count('class="question"') == size // 2
+        with django_assert_max_num_queries(30) as cached:
+            assert client.get(url).content.count(b'class="question"') == size // 2
+        counts[size] = (len(rendered.captured_queries), len(cached.captured_queries))
+    assert counts[50] == counts[100] == counts[200]
+    assert counts[50][1] < counts[50][0]  # the answers are not read again
+
+
+def section_progress(page: str, key: str) -> int:
+    return int(re.search(rf'data-section="{key}">(\d+)%', page).group(1))
+
+
+def test_section_page_shows_an_answer_saved_after_it_was_shown(client_for, editor, report):
+    client = client_for(editor)
+    url = reverse("reporting:section-edit", args=[report.pk, "coordination"])
+    before = client.get(url).content.decode()
+    assert "National Commission" not in before
+    autosave(client, report, "1.1", "yes", 0)
+    autosave(client, report, "1.2", "National Commission", 0)
+    after = client.get(url).content.decode()
+    assert 'value="National Commission"' in after
+    assert section_progress(after, "coordination") > section_progress(before, "coordination")
+
+
+def test_section_page_follows_answers_saved_in_other_sections(client_for, editor, db):
+    data = generated_questionnaire("linked", 4)
+    data["sections"][0]["questions"][0]["type"] = "yes_no"
+    data["sections"][1]["questions"][0]["condition"] = {"key": "q0", "in": ["yes"]}
+    report = services.create_report(
+        state=MemberState.objects.get(iso3="FRA"),
+        cycle=open_cycle_for(publish(data)),
+        by=editor,
+        language="en",
+    )
+    client = client_for(editor)
+    url = reverse("reporting:section-edit", args=[report.pk, "b"])
+    assert re.search(r'id="q-q2"[^>]* hidden>', client.get(url).content.decode())
+    autosave(client, report, "q0", "yes", 0)
+    page = client.get(url).content.decode()
+    assert re.search(r'id="q-q2"[^>]*>', page) and not re.search(r'id="q-q2"[^>]* hidden>', page)
+
+
+def test_section_page_follows_status_language_and_reader(
+    client_for, approver, editor, reviewer, report
+):
+    fill(report, editor)
+    url = reverse("reporting:section-edit", args=[report.pk, "coordination"])
+    client = client_for(editor)
+    assert "Save this section" in client.get(url).content.decode()
+    client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert "(obligatoire)" in client.get(url).content.decode()
+    reviewer_page = client_for(reviewer).get(url).content.decode()
+    assert "Save this section" not in reviewer_page and " disabled" in reviewer_page
+    services.submit_report(report, by=approver, visibility="public", mfa_verified=True)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    page = client.get(url).content.decode()
+    assert "Save this section" not in page and " disabled" in page
 
 
 def test_print_view_and_draft_pdf(client_for, editor, report):
@@ -396,6 +489,22 @@ def test_print_view_and_draft_pdf(client_for, editor, report):
 def test_presence_shows_who_else_is_editing(client_for, editor, report):
     colleague = member(Role.STATE_EDITOR, state="FRA", first_name="Luc", last_name="Morel")
     client_for(colleague).get(reverse("reporting:report-detail", args=[report.pk]))
+    response = client_for(editor).post(reverse("reporting:presence", args=[report.pk]))
+    assert response.json()["others"] == ["Luc Morel"]
+
+
+def test_saving_keeps_the_editor_present_without_a_cache_write_per_save(
+    client_for, editor, report, monkeypatch
+):
+    monkeypatch.setattr(presence, "_refreshed", {})
+    colleague = member(Role.STATE_EDITOR, state="FRA", first_name="Luc", last_name="Morel")
+    touches = []
+    real_touch = presence.touch
+    monkeypatch.setattr(presence, "touch", lambda *a: touches.append(a) or real_touch(*a))
+    luc = client_for(colleague)
+    assert autosave(luc, report, "1.2", "first", 0).status_code == 200
+    assert autosave(luc, report, "1.2", "second", 1).status_code == 200
+    assert len(touches) == 1  # the second save, seconds later, leaves the cache alone
     response = client_for(editor).post(reverse("reporting:presence", args=[report.pk]))
     assert response.json()["others"] == ["Luc Morel"]
 

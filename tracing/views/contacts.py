@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import WorkflowError
-from core.i18n import current_language
+from core.i18n import current_language, format_list
 from core.models import MemberState
 from core.pdf import render_template_to_pdf
 from core.views import deny
@@ -254,7 +254,7 @@ def _marking_rows(practice: MarkingPractice) -> list[tuple[str, str]]:
         shown = (
             display_value(question, value, current_language())
             if question
-            else (", ".join(value) if isinstance(value, list) else value)
+            else (format_list(value) if isinstance(value, list) else value)
         )
         rows.append((MarkingPractice._meta.get_field(field).verbose_name, shown))
     if practice.alteration_measures:

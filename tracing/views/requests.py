@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import WorkflowError
 from core.files import private_download
 from core.permissions import is_unoda_staff, states_for
-from core.views import deny
+from core.views import deny, get_visible_or_404
 from tracing import requests as tracing
 from tracing.forms import TracingRequestForm
 from tracing.models import TracingAttachment, TracingRequest
@@ -21,7 +21,7 @@ from tracing.models import TracingAttachment, TracingRequest
 def get_tracing_request_for_user(request: HttpRequest, pk: int) -> TracingRequest:
     """404 for anyone but the two States' officials: a third State, and UNODA, cannot even
     learn that the request exists."""
-    return get_object_or_404(tracing.requests_visible_to(request.user), pk=pk)
+    return get_visible_or_404(request, tracing.requests_visible_to(request.user), pk=pk)
 
 
 @login_required
@@ -115,6 +115,8 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             return redirect("tracing:request-detail", tracing_request.pk)
     except WorkflowError as exc:
+        if exc.code == "forbidden":
+            raise deny(request, exc.message) from None
         messages.error(request, exc.message)
     return redirect("tracing:request-detail", tracing_request.pk)
 
