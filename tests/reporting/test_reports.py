@@ -502,8 +502,8 @@ def test_saving_keeps_the_editor_present_without_a_cache_write_per_save(
     real_touch = presence.touch
     monkeypatch.setattr(presence, "touch", lambda *a: touches.append(a) or real_touch(*a))
     luc = client_for(colleague)
-    assert autosave(luc, report, "1.2", "first", 0).status_code == 200
-    assert autosave(luc, report, "1.2", "second", 1).status_code == 200
+    assert autosave(luc, report, "1.1", "yes", 0).status_code == 200
+    assert autosave(luc, report, "1.2", "National Commission", 0).status_code == 200
     assert len(touches) == 1  # the second save, seconds later, leaves the cache alone
     response = client_for(editor).post(reverse("reporting:presence", args=[report.pk]))
     assert response.json()["others"] == ["Luc Morel"]
