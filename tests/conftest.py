@@ -1,10 +1,12 @@
 """Personas and shared fixtures (see STYLE.md: tests)."""
 
 import datetime
+from importlib import import_module
 from pathlib import Path
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone, translation
@@ -28,6 +30,33 @@ def _isolation(settings):
     yield
     celery_app.conf.task_always_eager = eager
     translation.deactivate()
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker and marker.kwargs.get("transaction"))
+    )
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests (live server, real workers, pg_dump) run in real transactions and
+    the database is emptied after each: put back the reference data that migrations load
+    (States, organisations, meetings) for the next one."""
+    if not _transactional(request):
+        return
+    request.getfixturevalue("transactional_db")
+    if MemberState.objects.exists():
+        return
+    for module, functions in (
+        ("core.migrations.0002_states_and_organisations", ("load_states", "load_organisations")),
+        ("reporting.migrations.0002_meeting_history", ("forwards",)),
+    ):
+        loaded = import_module(module)
+        for name in functions:
+            getattr(loaded, name)(django_apps, None)
 
 
 def enrol_totp(user) -> str:

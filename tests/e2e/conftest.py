@@ -2,10 +2,8 @@
 
 import os
 import shutil
-from importlib import import_module
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.test import Client
 
@@ -69,23 +67,6 @@ def page_for(browser, live_server):
     yield make
     for context in contexts:
         context.close()
-
-
-@pytest.fixture(autouse=True)
-def _reference_data(transactional_db):
-    """Live-server tests run in real transactions and the database is emptied after each;
-    put back the reference data that migrations load (States, organisations, meetings)."""
-    from core.models import MemberState
-
-    if MemberState.objects.exists():
-        return
-    for module, functions in (
-        ("core.migrations.0002_states_and_organisations", ("load_states", "load_organisations")),
-        ("reporting.migrations.0002_meeting_history", ("forwards",)),
-    ):
-        loaded = import_module(module)
-        for name in functions:
-            getattr(loaded, name)(django_apps, None)
 
 
 # --- screenshots of failed browser tests ------------------------------------------------------
