@@ -32,6 +32,9 @@ from unittest import mock
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _common import recreate_database  # noqa: E402 — bench/ is the script's folder
+
 RESULTS = ROOT / "bench" / "results" / "analysis.json"
 GOAL_ONE_WORKER, GOAL_TWO_WORKERS, GOAL_RSS_MIB = 1.3, 0.65, 1024
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/poa_bench_analysis"
@@ -145,32 +148,6 @@ if __name__ == "__main__" and "--render-child" in sys.argv:
 
 
 # --- database and data -----------------------------------------------------------------------
-
-
-def recreate_database(url: str) -> None:
-    """DROP and CREATE the bench database, connected to the server's `postgres` database."""
-    import dj_database_url
-    import psycopg2
-    from psycopg2 import sql
-
-    params = dj_database_url.parse(url)
-    name = params["NAME"]
-    if params["ENGINE"] != "django.db.backends.postgresql" or "bench" not in name:
-        sys.exit(f"refusing to drop {name!r}: a PostgreSQL database named *bench* is required")
-    server = psycopg2.connect(
-        dbname="postgres",
-        user=params["USER"] or None,
-        password=params["PASSWORD"] or None,
-        host=params["HOST"] or None,
-        port=params["PORT"] or None,
-    )
-    server.autocommit = True
-    with server.cursor() as cursor:
-        cursor.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    server.close()
 
 
 def load_data(fresh: bool) -> None:
