@@ -22,7 +22,9 @@ LANGUAGES = {code for code, _name in settings.LANGUAGES}
 def _queue_build(edition: Edition) -> None:
     from reporting.tasks import build_analysis_edition  # tasks import this module
 
-    transaction.on_commit(lambda: build_analysis_edition.delay(edition.pk))
+    # robust: if the broker is down now, the edition stays queued and the beat task
+    # resume_stalled_editions sends it again; the request that asked for it still succeeds.
+    transaction.on_commit(lambda: build_analysis_edition.delay(edition.pk), robust=True)
 
 
 @transaction.atomic

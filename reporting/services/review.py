@@ -136,8 +136,11 @@ def publish_report(report: Report, *, by: User) -> Report:
     report.save(update_fields=["published_at", "published_visibility"])
     revision = snapshot_report(report, by)
     _notify(report, "report_published", state_officials(report))
+    # robust: a listener that cannot queue its work (broker down) is logged; the publication
+    # stands.
     transaction.on_commit(
-        lambda: report_published.send(sender=Report, report=report, revision=revision)
+        lambda: report_published.send(sender=Report, report=report, revision=revision),
+        robust=True,
     )
     return report
 
