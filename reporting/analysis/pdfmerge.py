@@ -62,7 +62,8 @@ class TaggedMerger:
         offset = self.next_key
         kids = tree.K
         for element in kids if isinstance(kids, Array) else [kids]:
-            del element.P  # do not drag the old root along
+            if "/P" in element:
+                del element.P  # do not drag the old root along
             copy = self.pdf.copy_foreign(element)
             copy.P = self.document
             if copy.get("/S") == Name.Document:
