@@ -530,14 +530,16 @@ def goal(value: float, limit: float) -> dict:
 # --- report ------------------------------------------------------------------------------------
 
 
-def machine() -> dict:
+def machine(*packages: str) -> dict:
+    """The machine and versions a figure belongs to; `packages` adds their versions."""
+    import importlib
+
+    import django
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         postgres = cursor.fetchone()[0]
-    import django
-
     return {
         "cpus": os.cpu_count(),
         "machine": platform.machine(),
@@ -545,6 +547,7 @@ def machine() -> dict:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
         "django": django.__version__,
+        **{name: importlib.import_module(name).__version__ for name in packages},
         "postgresql": postgres,
     }
 

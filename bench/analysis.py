@@ -15,7 +15,6 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -33,7 +32,8 @@ from unittest import mock
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import recreate_database  # noqa: E402 — bench/ is the script's folder
+import _common  # noqa: E402 — bench/ is the script's folder
+from _common import recreate_database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "analysis.json"
 GOAL_ONE_WORKER, GOAL_TWO_WORKERS, GOAL_RSS_MIB = 1.3, 0.65, 1024
@@ -531,36 +531,6 @@ def single_render(edition, work_dir: Path) -> dict:
 # --- report ----------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    import celery
-    import pikepdf
-    import weasyprint
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
-    return {
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "processor": _cpu_model(),
-        "load_average": os.getloadavg(),
-        "python": platform.python_version(),
-        "weasyprint": weasyprint.__version__,
-        "pikepdf": pikepdf.__version__,
-        "celery": celery.__version__,
-        "postgresql": postgres,
-    }
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def print_breakdown(label: str, run: dict) -> None:
     t = run["timeline"]
     renders = run["log"]["assembly_renders"]
@@ -722,7 +692,7 @@ def write_results(args, cycle, states: int, two_label: str, rounds: list, result
     report = {
         "benchmark": "analysis",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": _common.machine("weasyprint", "pikepdf", "celery"),
         "cycle": cycle.meeting.short_name,
         "states_reporting": states,
         "language": "en",

@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import os
-import platform
 import re
 import secrets
 import shutil
@@ -36,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _common import recreate_database  # noqa: E402 — bench/ is the script's folder
+import _common  # noqa: E402 — bench/ is the script's folder
+from _common import recreate_database  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "autosave_load.json"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/poa_bench_load"
@@ -752,36 +752,6 @@ def verify_bare(editors: list[Editor], before: dict[int, int]) -> dict:
 # --- report ----------------------------------------------------------------------------------
 
 
-def machine() -> dict:
-    import aiohttp
-    import django
-    import gunicorn
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
-    return {
-        "cpus": os.cpu_count(),
-        "machine": platform.machine(),
-        "processor": _cpu_model(),
-        "load_average": os.getloadavg(),
-        "python": platform.python_version(),
-        "django": django.__version__,
-        "gunicorn": gunicorn.__version__,
-        "aiohttp": aiohttp.__version__,
-        "postgresql": postgres,
-    }
-
-
-def _cpu_model() -> str:
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def print_phase(label: str, figures: dict) -> None:
     lat, cpu = figures["latency_ms"], figures["cpu"]
     print(
@@ -933,7 +903,7 @@ def write_results(args, editors: list[Editor], figures: dict, result: dict) -> N
     report = {
         "benchmark": "autosave_load",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
+        "machine": _common.machine("gunicorn", "aiohttp"),
         "editors": len(editors),
         "states": len({e.iso3 for e in editors}),
         "questions_per_editor": args.questions,
