@@ -20,12 +20,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.utils import timezone
-from django.utils.crypto import get_random_string
 
 from assistance import help as assistance_help
 from assistance import services as assistance
@@ -145,9 +144,9 @@ def organisation(acronym: str) -> Organisation:
 
 
 def make_persona(name: str, spec: dict) -> User:
-    # A real password, hashed with few iterations: the sign-in pages behave as for anyone
-    # (reauthentication by password), without the cost of the production hash.
-    password = PBKDF2PasswordHasher().encode(PASSWORD, get_random_string(12), iterations=1000)
+    # A real password (the tests' settings hash it cheaply): the sign-in pages behave as for
+    # anyone (reauthentication by password).
+    password = make_password(PASSWORD)
     user = User.objects.create(
         username=name, email=f"{name}@example.org", first_name=name, password=password
     )
